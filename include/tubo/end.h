@@ -1,0 +1,255 @@
+/// @file
+/// @brief Pipe ends that carry length-delimited byte messages.
+///
+/// `ReadEnd` receives, `WriteEnd` sends, `DuplexEnd` does both and can
+/// half-close. Each owns its descriptor (move-only, closed exactly once) and
+/// speaks contract 1, the framing of CPython's
+/// `multiprocessing.connection.Connection`, so a Python program can be the
+/// peer with nothing but the standard library.
+///
+/// @code
+///   absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
+///   auto& [reader, writer] = *pipe;
+///   writer.Send("hello").IgnoreError();
+///   writer.Close().IgnoreError();          // the reader sees EOF next
+///   while (true) {
+///     absl::StatusOr<std::optional<tubo::Bytes>> m = reader.Recv();
+///     if (!m.ok()) return m.status();      // truncated, bad length, ...
+///     if (!*m) break;                      // end of stream: not an error
+///     Use((*m)->view());
+///   }
+/// @endcode
+///
+/// **End of stream** is a distinct, non-error outcome of every receive call. It
+/// happens when the last write end (in every process) is closed, and only then.
+/// End of stream inside a frame is a truncated-message error
+/// (`Error::kTruncated`), a negative length other than -1 is `Error::kBadLength`,
+/// and a length above the end's maximum is `Error::kTooLarge`, reported before
+/// anything is allocated. After any of these the stream cannot be
+/// resynchronised and every later receive call on the end returns the same error.
+///
+/// **Writing to an end whose readers are gone** returns an error
+/// (`Error::kPeerClosed`) and never kills the process with SIGPIPE. tubo
+/// installs no signal handler for this: sockets are written with
+/// `MSG_NOSIGNAL`, and for pipes SIGPIPE is blocked in the calling thread only
+/// for the duration of the write, the signal the write raised is consumed, and
+/// the thread's mask is restored.
+///
+/// **Thread-safety**: an end may be moved to another thread, but must never be
+/// used by two threads at once. Distinct ends are independent.
+#ifndef TUBO_END_H_
+#define TUBO_END_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tubo/bytes.h"
+#include "tubo/fd.h"
+#include "tubo/internal/frame_reader.h"
+#include "tubo/internal/frame_writer.h"
+#include "tubo/recv_result.h"
+
+namespace tubo {
+
+/// The send buffer size `SetSendBufferSize` is usually given: 64 KiB, the
+/// default capacity of a Linux pipe.
+inline constexpr size_t kDefaultSendBufferSize = 64 * 1024;
+
+/// @brief The receiving end of a simplex pipe (or any descriptor carrying
+/// contract-1 frames from a peer).
+class ReadEnd {
+ public:
+  /// A closed end.
+  ReadEnd() = default;
+  /// Takes ownership of `fd` and reads frames from it. The descriptor should
+  /// be blocking; tubo does not change its flags.
+  explicit ReadEnd(OwnedFd fd) : fd_(std::move(fd)) {}
+  /// Moves the end; `other` becomes closed.
+  ReadEnd(ReadEnd&& other) noexcept = default;
+  /// Closes this end, then takes `other`'s; `other` becomes closed.
+  ReadEnd& operator=(ReadEnd&& other) noexcept = default;
+
+  /// Receives the next message into a new buffer. Blocks until a whole
+  /// message or the end of the stream arrives.
+  ///
+  /// Returns the message, or `std::nullopt` at end of stream (a normal
+  /// outcome; asking again returns `std::nullopt` again). Errors:
+  /// `Error::kTruncated`, `Error::kBadLength`, `Error::kTooLarge` (sticky, see
+  /// the file comment), `Error::kClosed` if this end is closed, `Error::kSystem`
+  /// for a failed read. Memory grows with the bytes that arrive, not with what
+  /// a header announces.
+  absl::StatusOr<std::optional<Bytes>> Recv();
+
+  /// Receives the next message into `buffer`, which has room for `capacity`
+  /// bytes (`buffer` may be null if `capacity` is 0).
+  ///
+  /// Returns `RecvResult::Kind::kMessage` with the size stored, `kEof` at end
+  /// of stream, or `kTooSmall` with the size needed when the next message does
+  /// not fit: that message is then not consumed, and the next call (with a
+  /// larger buffer, or `Recv`) returns it. Errors as for `Recv`.
+  absl::StatusOr<RecvResult> RecvInto(void* buffer, size_t capacity);
+
+  /// Returns true if a receive call would not block waiting for the first
+  /// byte: data is buffered or readable, or the stream has ended. Waits up to
+  /// `timeout` (`absl::InfiniteDuration()` waits forever; the default only
+  /// looks). A sticky framing error is returned as the error it is.
+  absl::StatusOr<bool> Poll(absl::Duration timeout = absl::ZeroDuration());
+
+  /// Closes the end now. Always succeeds; closing a closed end does nothing.
+  absl::Status Close();
+
+  /// Gives up the descriptor, which the caller then owns; the end becomes
+  /// closed. Fails with `FailedPrecondition`, leaving the end as it was, if
+  /// bytes were already read ahead from the descriptor (they would be lost),
+  /// or with `Error::kClosed` if the end is closed.
+  absl::StatusOr<OwnedFd> Release();
+
+  /// The largest message this end accepts (default `kDefaultMaxMessageSize`).
+  uint64_t max_message_size() const { return reader_.max_message_size(); }
+  /// Sets the largest message this end accepts; a header announcing more is
+  /// an `Error::kTooLarge` error before anything is allocated.
+  void set_max_message_size(uint64_t max) { reader_.set_max_message_size(max); }
+
+  /// The descriptor, borrowed (-1 if closed).
+  BorrowedFd fd() const { return fd_.Borrow(); }
+  /// True unless the end is closed.
+  bool is_open() const { return fd_.valid(); }
+
+ private:
+  OwnedFd fd_;
+  internal::FrameReader reader_;
+};
+
+/// @brief The sending end of a simplex pipe (or any descriptor a peer reads
+/// contract-1 frames from).
+///
+/// Unbuffered (the default), each `Send` writes its message with one system
+/// call. With a send buffer (`SetSendBufferSize`), messages collect in user
+/// space and leave when the buffer would overflow or on `Flush`; `Close` and
+/// the destructor flush what is left, so nothing is silently dropped.
+class WriteEnd {
+ public:
+  /// A closed end.
+  WriteEnd() = default;
+  /// Takes ownership of `fd` and writes frames to it. The descriptor should
+  /// be blocking; tubo does not change its flags.
+  explicit WriteEnd(OwnedFd fd) : fd_(std::move(fd)) {}
+  /// Flushes buffered messages (ignoring errors; call `Close` to see them),
+  /// then closes the descriptor. May block while the reader is slow.
+  ~WriteEnd();
+  /// Moves the end, buffered messages included; `other` becomes closed.
+  WriteEnd(WriteEnd&& other) noexcept = default;
+  /// Closes this end as `Close` does (ignoring errors), then takes `other`'s.
+  WriteEnd& operator=(WriteEnd&& other) noexcept;
+
+  /// Sends `message` (0 bytes up to 2^63-1) as one frame. Blocks until it is
+  /// written (or buffered). The bytes are copied or written before it returns.
+  ///
+  /// Errors: `Error::kPeerClosed` if every reader is gone, `Error::kClosed` if
+  /// this end is closed, `Error::kSystem` for other write failures. After a
+  /// failure that left part of a frame written, every later call fails the same way.
+  absl::Status Send(std::string_view message);
+
+  /// Writes out every buffered message. Errors as for `Send`.
+  absl::Status Flush();
+
+  /// Sets the send buffer to `capacity` bytes; 0 (the default) makes every
+  /// `Send` write at once. Buffered messages are flushed first if they would
+  /// not fit the new capacity. Errors as for `Flush`.
+  absl::Status SetSendBufferSize(size_t capacity);
+  /// The send buffer capacity (0: unbuffered).
+  size_t send_buffer_size() const { return writer_.buffer_size(); }
+
+  /// Flushes, then closes the end; returns the flush error, if any (the end is
+  /// closed either way). Closing a closed end does nothing and succeeds.
+  absl::Status Close();
+
+  /// Flushes, then gives up the descriptor, which the caller then owns; the
+  /// end becomes closed. If the flush fails, returns its error and the end
+  /// stays as it was. `Error::kClosed` if the end is closed.
+  absl::StatusOr<OwnedFd> Release();
+
+  /// The descriptor, borrowed (-1 if closed).
+  BorrowedFd fd() const { return fd_.Borrow(); }
+  /// True unless the end is closed.
+  bool is_open() const { return fd_.valid(); }
+
+ private:
+  OwnedFd fd_;
+  internal::FrameWriter writer_;
+};
+
+/// @brief One end of a duplex pipe: sends and receives over a connected
+/// stream socket, like Python's `Pipe(duplex=True)`.
+///
+/// It has the receive calls of `ReadEnd` and the send calls of `WriteEnd`,
+/// with the same contracts, plus `ShutdownWrite` to half-close.
+class DuplexEnd {
+ public:
+  /// A closed end.
+  DuplexEnd() = default;
+  /// Takes ownership of `fd`, a connected stream socket (or any descriptor
+  /// open for reading and writing). The descriptor should be blocking.
+  explicit DuplexEnd(OwnedFd fd) : fd_(std::move(fd)) {}
+  /// Flushes buffered messages (ignoring errors), then closes the descriptor.
+  ~DuplexEnd();
+  /// Moves the end, buffered messages included; `other` becomes closed.
+  DuplexEnd(DuplexEnd&& other) noexcept = default;
+  /// Closes this end as `Close` does (ignoring errors), then takes `other`'s.
+  DuplexEnd& operator=(DuplexEnd&& other) noexcept;
+
+  /// Sends `message` as one frame. See `WriteEnd::Send`; also fails with
+  /// `Error::kClosed` after `ShutdownWrite`.
+  absl::Status Send(std::string_view message);
+  /// Writes out every buffered message. See `WriteEnd::Flush`.
+  absl::Status Flush();
+  /// Sets the send buffer size. See `WriteEnd::SetSendBufferSize`.
+  absl::Status SetSendBufferSize(size_t capacity);
+  /// The send buffer capacity (0: unbuffered).
+  size_t send_buffer_size() const { return writer_.buffer_size(); }
+
+  /// Receives the next message into a new buffer. See `ReadEnd::Recv`.
+  absl::StatusOr<std::optional<Bytes>> Recv();
+  /// Receives the next message into a caller's buffer. See `ReadEnd::RecvInto`.
+  absl::StatusOr<RecvResult> RecvInto(void* buffer, size_t capacity);
+  /// Waits up to `timeout` for something to receive. See `ReadEnd::Poll`.
+  absl::StatusOr<bool> Poll(absl::Duration timeout = absl::ZeroDuration());
+
+  /// Half-closes: flushes, then shuts down the sending direction, so the peer
+  /// sees end of stream after the messages already sent, while this end can
+  /// still receive its replies. Later sends fail with `Error::kClosed`.
+  /// Calling it again does nothing. Errors: the flush error, `Error::kClosed`
+  /// if the end is closed, `Error::kSystem` if `shutdown` fails.
+  absl::Status ShutdownWrite();
+
+  /// Flushes, then closes the end. See `WriteEnd::Close`.
+  absl::Status Close();
+  /// Flushes, then gives up the descriptor. Fails, leaving the end as it was,
+  /// if the flush fails or bytes were already read ahead (see `ReadEnd::Release`).
+  absl::StatusOr<OwnedFd> Release();
+
+  /// The largest message this end accepts. See `ReadEnd::max_message_size`.
+  uint64_t max_message_size() const { return reader_.max_message_size(); }
+  /// Sets the largest message this end accepts. See `ReadEnd::set_max_message_size`.
+  void set_max_message_size(uint64_t max) { reader_.set_max_message_size(max); }
+
+  /// The descriptor, borrowed (-1 if closed).
+  BorrowedFd fd() const { return fd_.Borrow(); }
+  /// True unless the end is closed.
+  bool is_open() const { return fd_.valid(); }
+
+ private:
+  OwnedFd fd_;
+  internal::FrameReader reader_;
+  internal::FrameWriter writer_;
+  bool write_shut_ = false;
+};
+
+}  // namespace tubo
+
+#endif  // TUBO_END_H_

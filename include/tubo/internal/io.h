@@ -1,0 +1,48 @@
+// Internal: the system-call layer under the ends. Not part of the public API.
+//
+// Every loop here retries EINTR and keeps its deadline; no function installs a
+// signal handler or changes process-wide state.
+#ifndef TUBO_INTERNAL_IO_H_
+#define TUBO_INTERNAL_IO_H_
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace tubo {
+namespace internal {
+
+// How an end writes: unknown until the first write tries `sendmsg`.
+enum class WriteKind : unsigned char { kUnknown, kSocket, kOther };
+
+// Writes all of `iov[0..count)` to `fd`, handling short writes and EINTR.
+// Never raises SIGPIPE: sockets use MSG_NOSIGNAL, other descriptors block
+// SIGPIPE in the calling thread for the duration of the write and consume the
+// one the write raised (the thread's signal mask is restored). `kind` caches
+// whether `fd` is a socket. `iov` is modified. `op` names the operation in
+// error messages ("send", "flush"). On error, `*written` (if given) holds the
+// bytes that did leave.
+absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count,
+                      const char* op, size_t* written = nullptr);
+
+// One read(2) into `buf`, retrying EINTR. Returns bytes read, 0 at end of stream.
+absl::StatusOr<size_t> ReadSome(int fd, char* buf, size_t size);
+
+// Waits until `fd` is readable, at end of stream or in error (poll's POLLIN,
+// POLLHUP, POLLERR), or `timeout` passes. Returns whether it became ready.
+// An infinite timeout waits forever; a zero timeout only looks.
+absl::StatusOr<bool> WaitReadable(int fd, absl::Duration timeout);
+
+// "<op> on fd <fd>: <what>" with the errno text; kind kSystem, or kPeerClosed
+// for EPIPE and ECONNRESET.
+absl::Status ErrnoError(int err, const char* op, int fd);
+
+}  // namespace internal
+}  // namespace tubo
+
+#endif  // TUBO_INTERNAL_IO_H_

@@ -1,0 +1,17 @@
+/// @file
+/// @brief The whole C++ API of tubo in one include.
+///
+/// tubo connects processes with pipes whose ends are move-only owners of their
+/// descriptors and exchange length-delimited byte messages, byte-compatible
+/// with CPython's `multiprocessing.connection.Connection`.
+#ifndef TUBO_TUBO_H_
+#define TUBO_TUBO_H_
+
+#include "tubo/bytes.h"
+#include "tubo/end.h"
+#include "tubo/error.h"
+#include "tubo/fd.h"
+#include "tubo/pipe.h"
+#include "tubo/recv_result.h"
+
+#endif  // TUBO_TUBO_H_

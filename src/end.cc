@@ -1,0 +1,186 @@
+// Pipe ends: descriptor ownership around the frame reader and writer.
+#include "tubo/end.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "tubo/error.h"
+#include "tubo/internal/io.h"
+
+namespace tubo {
+namespace {
+
+absl::Status ClosedError(const char* op) {
+  return WithError(absl::FailedPreconditionError(absl::StrCat(op, ": the end is closed")),
+                   Error::kClosed);
+}
+
+absl::Status ReadAheadError(int fd, size_t bytes) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "release on fd ", fd, ": ", bytes,
+      " bytes already read ahead from it would be lost; receive them first"));
+}
+
+}  // namespace
+
+// ReadEnd
+
+absl::StatusOr<std::optional<Bytes>> ReadEnd::Recv() {
+  if (!fd_) return ClosedError("recv");
+  return reader_.Recv(fd_.get());
+}
+
+absl::StatusOr<RecvResult> ReadEnd::RecvInto(void* buffer, size_t capacity) {
+  if (!fd_) return ClosedError("recv");
+  return reader_.RecvInto(fd_.get(), buffer, capacity);
+}
+
+absl::StatusOr<bool> ReadEnd::Poll(absl::Duration timeout) {
+  if (!fd_) return ClosedError("poll");
+  return reader_.Poll(fd_.get(), timeout);
+}
+
+absl::Status ReadEnd::Close() {
+  fd_.Reset();
+  reader_ = internal::FrameReader();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<OwnedFd> ReadEnd::Release() {
+  if (!fd_) return ClosedError("release");
+  if (reader_.buffered() > 0) return ReadAheadError(fd_.get(), reader_.buffered());
+  reader_ = internal::FrameReader();
+  return std::move(fd_);
+}
+
+// WriteEnd
+
+WriteEnd::~WriteEnd() { Close().IgnoreError(); }
+
+WriteEnd& WriteEnd::operator=(WriteEnd&& other) noexcept {
+  if (this != &other) {
+    Close().IgnoreError();
+    fd_ = std::move(other.fd_);
+    writer_ = std::move(other.writer_);
+  }
+  return *this;
+}
+
+absl::Status WriteEnd::Send(std::string_view message) {
+  if (!fd_) return ClosedError("send");
+  return writer_.Send(fd_.get(), message);
+}
+
+absl::Status WriteEnd::Flush() {
+  if (!fd_) return ClosedError("flush");
+  return writer_.Flush(fd_.get());
+}
+
+absl::Status WriteEnd::SetSendBufferSize(size_t capacity) {
+  if (!fd_) return ClosedError("set send buffer size");
+  return writer_.SetBufferSize(fd_.get(), capacity);
+}
+
+absl::Status WriteEnd::Close() {
+  if (!fd_) return absl::OkStatus();
+  absl::Status s = writer_.Flush(fd_.get());
+  fd_.Reset();
+  writer_ = internal::FrameWriter();
+  return s;
+}
+
+absl::StatusOr<OwnedFd> WriteEnd::Release() {
+  if (!fd_) return ClosedError("release");
+  absl::Status s = writer_.Flush(fd_.get());
+  if (!s.ok()) return s;
+  writer_ = internal::FrameWriter();
+  return std::move(fd_);
+}
+
+// DuplexEnd
+
+DuplexEnd::~DuplexEnd() { Close().IgnoreError(); }
+
+DuplexEnd& DuplexEnd::operator=(DuplexEnd&& other) noexcept {
+  if (this != &other) {
+    Close().IgnoreError();
+    fd_ = std::move(other.fd_);
+    reader_ = std::move(other.reader_);
+    writer_ = std::move(other.writer_);
+    write_shut_ = std::exchange(other.write_shut_, false);
+  }
+  return *this;
+}
+
+absl::Status DuplexEnd::Send(std::string_view message) {
+  if (!fd_) return ClosedError("send");
+  if (write_shut_) {
+    return WithError(absl::FailedPreconditionError(absl::StrCat(
+                         "send on fd ", fd_.get(), ": the write side was shut down")),
+                     Error::kClosed);
+  }
+  return writer_.Send(fd_.get(), message);
+}
+
+absl::Status DuplexEnd::Flush() {
+  if (!fd_) return ClosedError("flush");
+  return writer_.Flush(fd_.get());
+}
+
+absl::Status DuplexEnd::SetSendBufferSize(size_t capacity) {
+  if (!fd_) return ClosedError("set send buffer size");
+  return writer_.SetBufferSize(fd_.get(), capacity);
+}
+
+absl::StatusOr<std::optional<Bytes>> DuplexEnd::Recv() {
+  if (!fd_) return ClosedError("recv");
+  return reader_.Recv(fd_.get());
+}
+
+absl::StatusOr<RecvResult> DuplexEnd::RecvInto(void* buffer, size_t capacity) {
+  if (!fd_) return ClosedError("recv");
+  return reader_.RecvInto(fd_.get(), buffer, capacity);
+}
+
+absl::StatusOr<bool> DuplexEnd::Poll(absl::Duration timeout) {
+  if (!fd_) return ClosedError("poll");
+  return reader_.Poll(fd_.get(), timeout);
+}
+
+absl::Status DuplexEnd::ShutdownWrite() {
+  if (!fd_) return ClosedError("shutdown");
+  if (write_shut_) return absl::OkStatus();
+  absl::Status s = writer_.Flush(fd_.get());
+  if (!s.ok()) return s;
+  if (::shutdown(fd_.get(), SHUT_WR) < 0) {
+    return internal::ErrnoError(errno, "shutdown", fd_.get());
+  }
+  write_shut_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status DuplexEnd::Close() {
+  if (!fd_) return absl::OkStatus();
+  absl::Status s = writer_.Flush(fd_.get());
+  fd_.Reset();
+  reader_ = internal::FrameReader();
+  writer_ = internal::FrameWriter();
+  write_shut_ = false;
+  return s;
+}
+
+absl::StatusOr<OwnedFd> DuplexEnd::Release() {
+  if (!fd_) return ClosedError("release");
+  if (reader_.buffered() > 0) return ReadAheadError(fd_.get(), reader_.buffered());
+  absl::Status s = writer_.Flush(fd_.get());
+  if (!s.ok()) return s;
+  reader_ = internal::FrameReader();
+  writer_ = internal::FrameWriter();
+  write_shut_ = false;
+  return std::move(fd_);
+}
+
+}  // namespace tubo
