@@ -25,7 +25,7 @@ Error ErrorOf(const absl::Status& status) {
     int value = 0;
     if (absl::SimpleAtoi(std::string(*payload), &value) &&
         value > static_cast<int>(Error::kOk) &&
-        value <= static_cast<int>(Error::kTimeout)) {
+        value <= static_cast<int>(Error::kChannel)) {
       return static_cast<Error>(value);
     }
   }
@@ -51,6 +51,8 @@ const char* ErrorName(Error error) {
     case Error::kTooLarge: return "too_large";
     case Error::kPeerClosed: return "peer_closed";
     case Error::kTimeout: return "timeout";
+    case Error::kSpawn: return "spawn";
+    case Error::kChannel: return "channel";
   }
   return "unknown";
 }

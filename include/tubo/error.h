@@ -36,6 +36,8 @@ enum class Error : int {
   kTooLarge = 7,       ///< A frame longer than the receiving end's maximum message size.
   kPeerClosed = 8,     ///< A write to an end whose readers are all gone (EPIPE, ECONNRESET).
   kTimeout = 9,        ///< A deadline passed before the operation could complete.
+  kSpawn = 10,         ///< Starting a process failed; the message names the stage, program and errno.
+  kChannel = 11,       ///< A worker-side channel (TUBO_CHANNELS) is malformed, missing, taken, of the wrong mode, or not open.
 };
 
 /// Returns the kind of `status`: `Error::kOk` for an OK status, the kind tubo

@@ -1,0 +1,86 @@
+/// @file
+/// @brief One wait over many ends and processes, like
+/// `multiprocessing.connection.wait`.
+///
+/// A `WaitSet` watches ends (ready when a receive call would not block for its
+/// first byte: data buffered or readable, or end of stream) and processes
+/// (ready once the child has exited). It is built on epoll and pidfds, so a
+/// wait costs in proportion to what is ready, not to what is watched.
+///
+/// @code
+///   absl::StatusOr<tubo::WaitSet> set = tubo::WaitSet::Create();
+///   set->Add(results, 1).IgnoreError();
+///   set->Add(worker, 2).IgnoreError();
+///   absl::StatusOr<std::vector<uint64_t>> ready = set->Wait(absl::Seconds(5));
+///   // ready holds the keys of what is ready; empty after the timeout.
+/// @endcode
+///
+/// The set refers to what was added; each must stay where it is (not be moved
+/// or destroyed) until it is removed or the set is destroyed.
+/// Thread-safety: a set must not be used by two threads at once.
+#ifndef TUBO_WAIT_H_
+#define TUBO_WAIT_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tubo/end.h"
+#include "tubo/fd.h"
+#include "tubo/process.h"
+
+namespace tubo {
+
+/// @brief A set of ends and processes to wait on together.
+class WaitSet {
+ public:
+  /// Creates an empty set (one epoll descriptor, close-on-exec).
+  /// Errors: `Error::kSystem` from `epoll_create1`.
+  static absl::StatusOr<WaitSet> Create();
+
+  /// Moves the set.
+  WaitSet(WaitSet&&) noexcept = default;
+  /// Moves the set.
+  WaitSet& operator=(WaitSet&&) noexcept = default;
+
+  /// Watches `end` under `key`. Errors: `Error::kInvalidArgument` if `key` is
+  /// in use, `Error::kClosed` if the end is closed, `Error::kSystem` from epoll.
+  absl::Status Add(ReadEnd& end, uint64_t key);
+  /// Watches `end` for something to receive, under `key`. See the overload for `ReadEnd`.
+  absl::Status Add(DuplexEnd& end, uint64_t key);
+  /// Watches `process` for its exit under `key`. A process already reaped is
+  /// always ready. Errors as for the `ReadEnd` overload (`Error::kClosed` for
+  /// an empty or detached handle).
+  absl::Status Add(Process& process, uint64_t key);
+
+  /// Stops watching what was added under `key`. Errors:
+  /// `Error::kInvalidArgument` if nothing was.
+  absl::Status Remove(uint64_t key);
+
+  /// The number of things watched.
+  size_t size() const;
+
+  /// Waits until at least one watched thing is ready or `timeout` passes
+  /// (`absl::InfiniteDuration()` waits forever, zero only looks), and returns
+  /// the keys of everything ready (empty after a timeout). Nothing is
+  /// consumed: the caller then receives from the ends or reaps the processes.
+  /// Errors: `Error::kSystem` from `epoll_wait`.
+  absl::StatusOr<std::vector<uint64_t>> Wait(absl::Duration timeout = absl::InfiniteDuration());
+
+ private:
+  struct Entry;
+  WaitSet() = default;
+  absl::Status AddFd(int fd, uint64_t key, Entry entry);
+
+  OwnedFd epoll_;
+  // Filled in by the implementation: what each key refers to.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_;
+};
+
+}  // namespace tubo
+
+#endif  // TUBO_WAIT_H_
