@@ -8,10 +8,15 @@
 #define TUBO_TUBO_H_
 
 #include "tubo/bytes.h"
+#include "tubo/channel.h"
 #include "tubo/end.h"
+#include "tubo/entry.h"
 #include "tubo/error.h"
 #include "tubo/fd.h"
 #include "tubo/pipe.h"
+#include "tubo/process.h"
 #include "tubo/recv_result.h"
+#include "tubo/spawn.h"
+#include "tubo/wait.h"
 
 #endif  // TUBO_TUBO_H_

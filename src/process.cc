@@ -1,0 +1,157 @@
+// Process: one owner of a child, through its pidfd.
+#include "tubo/process.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "tubo/error.h"
+#include "tubo/internal/io.h"
+
+namespace tubo {
+namespace {
+
+absl::Status EmptyHandleError(const char* op) {
+  return WithError(absl::FailedPreconditionError(
+                       absl::StrCat(op, ": the Process handle owns no child")),
+                   Error::kClosed);
+}
+
+absl::Status ProcessErrno(int err, const char* op, pid_t pid) {
+  return WithError(absl::ErrnoToStatus(err, absl::StrCat(op, " pid ", pid)), Error::kSystem);
+}
+
+ExitStatus FromSiginfo(const siginfo_t& info) {
+  switch (info.si_code) {
+    case CLD_EXITED:
+      return ExitStatus::Exited(info.si_status);
+    case CLD_DUMPED:
+      return ExitStatus::Signaled(info.si_status, /*core_dumped=*/true);
+    default:  // CLD_KILLED
+      return ExitStatus::Signaled(info.si_status, /*core_dumped=*/false);
+  }
+}
+
+}  // namespace
+
+std::string ExitStatus::ToString() const {
+  if (!signaled_) return absl::StrCat("exited(", value_, ")");
+  return absl::StrCat("signaled(", value_, core_dumped_ ? ", core dumped)" : ")");
+}
+
+Process::~Process() {
+  if (pidfd_.valid()) Stop().IgnoreError();
+}
+
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      status_(std::exchange(other.status_, std::nullopt)),
+      stop_(other.stop_) {}
+
+Process& Process::operator=(Process&& other) noexcept {
+  if (this != &other) {
+    if (pidfd_.valid()) Stop().IgnoreError();
+    pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::move(other.pidfd_);
+    status_ = std::exchange(other.status_, std::nullopt);
+    stop_ = other.stop_;
+  }
+  return *this;
+}
+
+absl::StatusOr<std::optional<ExitStatus>> Process::Reap(int flags) {
+  if (status_) return status_;
+  if (!pidfd_.valid()) return EmptyHandleError("wait");
+  siginfo_t info = {};
+  for (;;) {
+    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | flags) == 0) break;
+    if (errno != EINTR) return ProcessErrno(errno, "wait", pid_);
+  }
+  if (info.si_pid == 0) return std::optional<ExitStatus>();  // WNOHANG: still running
+  status_ = FromSiginfo(info);
+  pidfd_.Reset();
+  return status_;
+}
+
+absl::StatusOr<ExitStatus> Process::Wait() {
+  absl::StatusOr<std::optional<ExitStatus>> st = Reap(0);
+  if (!st.ok()) return st.status();
+  return **st;
+}
+
+absl::StatusOr<std::optional<ExitStatus>> Process::TryWait() { return Reap(WNOHANG); }
+
+absl::StatusOr<std::optional<ExitStatus>> Process::WaitFor(absl::Duration timeout) {
+  if (status_) return status_;
+  if (!pidfd_.valid()) return EmptyHandleError("wait");
+  if (timeout == absl::InfiniteDuration()) return Reap(0);
+  // The pidfd becomes readable when the child exits.
+  absl::StatusOr<bool> exited = internal::WaitReadable(pidfd_.get(), timeout);
+  if (!exited.ok()) return exited.status();
+  return Reap(WNOHANG);
+}
+
+bool Process::is_alive() {
+  if (!pidfd_.valid()) return false;
+  absl::StatusOr<std::optional<ExitStatus>> st = TryWait();
+  return st.ok() && !st->has_value();
+}
+
+absl::Status Process::Signal(int signal) {
+  if (status_) return absl::OkStatus();
+  if (!pidfd_.valid()) return EmptyHandleError("signal");
+  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0) < 0) {
+    // ESRCH: it exited but is not reaped yet; the signal has nothing to do.
+    if (errno == ESRCH) return absl::OkStatus();
+    return ProcessErrno(errno, absl::StrCat("signal ", signal, " to").c_str(), pid_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Process::Terminate() { return Signal(SIGTERM); }
+
+absl::Status Process::Kill() { return Signal(SIGKILL); }
+
+absl::StatusOr<ExitStatus> Process::Stop() {
+  if (status_) return *status_;
+  if (!pidfd_.valid()) return EmptyHandleError("stop");
+  absl::StatusOr<std::optional<ExitStatus>> st = WaitFor(stop_.grace);
+  if (!st.ok()) return st.status();
+  if (*st) return **st;
+  if (stop_.signal != 0 && stop_.signal != SIGKILL) {
+    absl::Status s = Signal(stop_.signal);
+    if (!s.ok()) return s;
+    st = WaitFor(stop_.signal_timeout);
+    if (!st.ok()) return st.status();
+    if (*st) return **st;
+  }
+  absl::Status s = Kill();
+  if (!s.ok()) return s;
+  return Wait();
+}
+
+void Process::Detach() {
+  if (!pidfd_.valid()) {
+    pid_ = -1;
+    return;
+  }
+  // The child stays ours to reap: without a reaper it would linger as a zombie
+  // once it exits. A thread blocked in waitid on the pidfd costs no CPU.
+  std::thread([pidfd = std::move(pidfd_)]() {
+    siginfo_t info;
+    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &info, WEXITED) < 0 &&
+           errno == EINTR) {
+    }
+  }).detach();
+  pid_ = -1;
+  status_.reset();
+}
+
+}  // namespace tubo
