@@ -121,6 +121,9 @@ class ReadEnd {
   bool is_open() const { return fd_.valid(); }
 
  private:
+  // Reads the frame reader's state to see read-ahead a poll of the fd misses.
+  friend class WaitSet;
+
   OwnedFd fd_;
   internal::FrameReader reader_;
 };
@@ -244,6 +247,9 @@ class DuplexEnd {
   bool is_open() const { return fd_.valid(); }
 
  private:
+  // Reads the frame reader's state to see read-ahead a poll of the fd misses.
+  friend class WaitSet;
+
   OwnedFd fd_;
   internal::FrameReader reader_;
   internal::FrameWriter writer_;

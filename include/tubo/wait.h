@@ -22,7 +22,6 @@
 #define TUBO_WAIT_H_
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -72,13 +71,23 @@ class WaitSet {
   absl::StatusOr<std::vector<uint64_t>> Wait(absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  struct Entry;
+  // What one key refers to. Exactly one of the pointers is set.
+  struct Entry {
+    ReadEnd* read = nullptr;
+    DuplexEnd* duplex = nullptr;
+    Process* process = nullptr;
+    // The descriptor registered with epoll (the end's fd or the pidfd), or -1
+    // for a process already reaped when it was added.
+    int fd = -1;
+  };
+
   WaitSet() = default;
   absl::Status AddFd(int fd, uint64_t key, Entry entry);
+  // True if `entry` is ready without asking the kernel (see wait.cc).
+  static bool ReadyInUserSpace(const Entry& entry);
 
   OwnedFd epoll_;
-  // Filled in by the implementation: what each key refers to.
-  absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_;
+  absl::flat_hash_map<uint64_t, Entry> entries_;
 };
 
 }  // namespace tubo

@@ -44,6 +44,8 @@ class FrameReader {
   // Bytes read from the descriptor but not yet returned (a parsed header of a
   // pending message counts as one byte here: it cannot be put back).
   size_t buffered() const { return (end_ - begin_) + (has_pending_ ? 1 : 0); }
+  // True after a framing error: every receive call returns it at once.
+  bool failed() const { return !sticky_.ok(); }
 
  private:
   // Makes the next frame's payload length known (`pending_`). Returns false
