@@ -45,8 +45,8 @@ struct ChannelSpec {
   std::string mode;
 };
 
-/// Returns true if `name` is a valid channel name: 1 to 64 characters from
-/// `[A-Za-z0-9_.-]`.
+/// Returns true if `name` is a valid channel name: 1 to 64 characters, each
+/// a letter, a digit, an underscore, a dot or a hyphen.
 bool IsValidChannelName(std::string_view name);
 
 /// Parses a `TUBO_CHANNELS` value (`name:fd:mode[,...]`; the empty string is
