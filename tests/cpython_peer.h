@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "gtest/gtest.h"
+#include "tubo/tubo.h"
+
 extern char** environ;
 
 namespace tubo_test {
@@ -48,6 +51,81 @@ inline pid_t SpawnPeer(const std::vector<std::string>& args,
 // Fd numbers the peer finds its ends on (far from anything the test holds).
 inline constexpr int kPeerIn = 100;
 inline constexpr int kPeerOut = 101;
+
+// How the C++ side and the peer are connected.
+enum class Transport { kPipes, kDuplex };
+
+inline std::string TransportName(const ::testing::TestParamInfo<Transport>& info) {
+  return info.param == Transport::kPipes ? "Pipes" : "Duplex";
+}
+
+// The C++ side of a conversation with a CPython peer: two simplex pipes or
+// one duplex end.
+class Conversation {
+ public:
+  // Spawns `cpython_peer.py <command> <in> <out> <extra...>` (or, for
+  // `generate`, only the peer's sending fd) connected to this side.
+  bool Start(Transport transport, const std::string& command,
+             const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {command};
+    std::vector<std::pair<int, int>> fds;
+    const bool send_only = command == "generate";
+    if (transport == Transport::kPipes) {
+      absl::StatusOr<tubo::Pipe> to_peer = tubo::Pipe::Create();
+      absl::StatusOr<tubo::Pipe> from_peer = tubo::Pipe::Create();
+      if (!to_peer.ok() || !from_peer.ok()) return false;
+      if (!send_only) {
+        fds.push_back({to_peer->reader.fd().get(), kPeerIn});
+        args.push_back(std::to_string(kPeerIn));
+      }
+      fds.push_back({from_peer->writer.fd().get(), kPeerOut});
+      args.push_back(std::to_string(kPeerOut));
+      args.insert(args.end(), extra.begin(), extra.end());
+      pid_ = SpawnPeer(args, fds);
+      writer_ = std::move(to_peer->writer);
+      reader_ = std::move(from_peer->reader);
+      // to_peer->reader and from_peer->writer close here: the peer holds the
+      // only copies, so each side sees EOF when the other is done.
+    } else {
+      absl::StatusOr<tubo::DuplexPipe> d = tubo::DuplexPipe::Create();
+      if (!d.ok()) return false;
+      fds.push_back({d->second.fd().get(), kPeerIn});
+      args.push_back(std::to_string(kPeerIn));
+      if (!send_only) args.push_back(std::to_string(kPeerIn));
+      args.insert(args.end(), extra.begin(), extra.end());
+      pid_ = SpawnPeer(args, fds);
+      duplex_ = std::move(d->first);
+      duplex_mode_ = true;
+    }
+    return pid_ > 0;
+  }
+
+  absl::Status Send(std::string_view m) {
+    return duplex_mode_ ? duplex_.Send(m) : writer_.Send(m);
+  }
+  absl::StatusOr<std::optional<tubo::Bytes>> Recv() {
+    return duplex_mode_ ? duplex_.Recv() : reader_.Recv();
+  }
+  absl::StatusOr<tubo::RecvResult> RecvInto(void* buffer, size_t capacity) {
+    return duplex_mode_ ? duplex_.RecvInto(buffer, capacity) : reader_.RecvInto(buffer, capacity);
+  }
+  // Tells the peer there is nothing more: it sees EOF but can still reply.
+  absl::Status FinishSending() {
+    return duplex_mode_ ? duplex_.ShutdownWrite() : writer_.Close();
+  }
+  void set_max_message_size(uint64_t max) {
+    duplex_.set_max_message_size(max);
+    reader_.set_max_message_size(max);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool duplex_mode_ = false;
+  tubo::WriteEnd writer_;
+  tubo::ReadEnd reader_;
+  tubo::DuplexEnd duplex_;
+};
 
 }  // namespace tubo_test
 
