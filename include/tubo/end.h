@@ -95,7 +95,8 @@ class ReadEnd {
   absl::StatusOr<RecvResult> RecvInto(void* buffer, size_t capacity);
 
   /// Returns true if a receive call would not block waiting for the first
-  /// byte: data is buffered or readable, or the stream has ended. Waits up to
+  /// byte: data is buffered (including the header of a message a too-small
+  /// `RecvInto` left unread) or readable, or the stream has ended. Waits up to
   /// `timeout` (`absl::InfiniteDuration()` waits forever; the default only
   /// looks). A sticky framing error is returned as the error it is.
   absl::StatusOr<bool> Poll(absl::Duration timeout = absl::ZeroDuration());

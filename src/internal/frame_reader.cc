@@ -195,7 +195,9 @@ absl::StatusOr<RecvResult> FrameReader::RecvInto(int fd, void* buf, size_t capac
 
 absl::StatusOr<bool> FrameReader::Poll(int fd, absl::Duration timeout) {
   if (!sticky_.ok()) return sticky_;
-  if (end_ > begin_ || (has_pending_ && pending_ == 0)) return true;
+  // A header already read (left by a too-small RecvInto) counts as buffered:
+  // RecvInto answers at once, and the message has begun to arrive.
+  if (end_ > begin_ || has_pending_) return true;
   return WaitReadable(fd, timeout);
 }
 

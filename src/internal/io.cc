@@ -134,6 +134,7 @@ absl::StatusOr<size_t> ReadSome(int fd, char* buf, size_t size) {
   for (;;) {
     ssize_t n = ::read(fd, buf, size);
     if (n >= 0) return static_cast<size_t>(n);
+    if (errno == ECONNRESET) return 0;  // the peer is gone: see io.h
     if (errno != EINTR) return ErrnoError(errno, "recv", fd);
   }
 }

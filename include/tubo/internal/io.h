@@ -31,6 +31,10 @@ absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count,
                       const char* op, size_t* written = nullptr);
 
 // One read(2) into `buf`, retrying EINTR. Returns bytes read, 0 at end of stream.
+// ECONNRESET counts as end of stream: a stream socket whose peer closed while
+// bytes sent to it were still unread reports it once, after every byte the
+// peer sent has been read, so nothing is lost and the peer is gone, exactly
+// as at EOF (a frame cut short is still reported as truncated).
 absl::StatusOr<size_t> ReadSome(int fd, char* buf, size_t size);
 
 // Waits until `fd` is readable, at end of stream or in error (poll's POLLIN,

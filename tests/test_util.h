@@ -1,0 +1,133 @@
+// Helpers shared by the core tests: forked children, raw pipes, patterns.
+#ifndef TUBO_TESTS_TEST_UTIL_H_
+#define TUBO_TESTS_TEST_UTIL_H_
+
+#include <fcntl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "gtest/gtest.h"
+#include "tubo/tubo.h"
+
+namespace tubo_test {
+
+// Forks; the child runs `body` and `_exit`s with its result (so none of the
+// parent's destructors run in it). Returns the child's pid.
+inline pid_t ForkChild(const std::function<int()>& body) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    std::perror("fork");
+    std::abort();
+  }
+  if (pid == 0) {
+    int code = 1;
+    try {
+      code = body();
+    } catch (...) {
+      code = 99;
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  return pid;
+}
+
+// Waits for `pid` and returns its wait status.
+inline int WaitStatus(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return status;
+}
+
+// Describes a wait status, for failure messages.
+inline std::string DescribeStatus(int status) {
+  if (status == -1) return "waitpid failed";
+  if (WIFEXITED(status)) return "exited " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+// Waits for `pid` and expects a clean exit with code 0.
+#define EXPECT_CHILD_OK(pid) \
+  EXPECT_EQ(::tubo_test::DescribeStatus(::tubo_test::WaitStatus(pid)), "exited 0")
+
+// In a child: reports a failed check on stderr and returns `code` from `body`.
+#define CHILD_CHECK(cond, code)                                                  \
+  do {                                                                           \
+    if (!(cond)) {                                                               \
+      std::fprintf(stderr, "child check failed at %s:%d: %s\n", __FILE__,        \
+                   __LINE__, #cond);                                             \
+      return code;                                                               \
+    }                                                                            \
+  } while (0)
+
+// A deterministic test message: byte i is (i + seed) % 251, so messages of
+// different sizes differ and a shifted or dropped run of bytes shows.
+inline std::string Pattern(size_t size, size_t seed = 0) {
+  std::string s(size, '\0');
+  for (size_t i = 0; i < size; ++i) s[i] = static_cast<char>((i + seed) % 251);
+  return s;
+}
+
+// True if `data` is exactly Pattern(data.size(), seed).
+inline bool IsPattern(std::string_view data, size_t seed = 0) {
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (static_cast<unsigned char>(data[i]) != (i + seed) % 251) return false;
+  }
+  return true;
+}
+
+// Writes all of `bytes` to the raw descriptor `fd` with write(2).
+inline bool WriteRaw(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// A contract-1 header: 4 bytes big-endian signed.
+inline std::string Header4(int32_t length) {
+  uint32_t u = static_cast<uint32_t>(length);
+  std::string h(4, '\0');
+  for (int i = 0; i < 4; ++i) h[i] = static_cast<char>(u >> (24 - 8 * i));
+  return h;
+}
+
+// A contract-1 header in the 8-byte form: ff ff ff ff, then big-endian size.
+inline std::string Header12(uint64_t size) {
+  std::string h = Header4(-1);
+  for (int i = 0; i < 8; ++i) h.push_back(static_cast<char>(size >> (56 - 8 * i)));
+  return h;
+}
+
+// True if `fd` is an open descriptor.
+inline bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
+
+// True if `fd` is closed (fcntl fails with EBADF).
+inline bool IsClosed(int fd) { return ::fcntl(fd, F_GETFD) < 0 && errno == EBADF; }
+
+// True if `fd` has FD_CLOEXEC set.
+inline bool IsCloexec(int fd) {
+  int flags = ::fcntl(fd, F_GETFD);
+  return flags >= 0 && (flags & FD_CLOEXEC) != 0;
+}
+
+}  // namespace tubo_test
+
+#endif  // TUBO_TESTS_TEST_UTIL_H_
