@@ -81,8 +81,9 @@ class ReadEnd {
   /// outcome; asking again returns `std::nullopt` again). Errors:
   /// `Error::kTruncated`, `Error::kBadLength`, `Error::kTooLarge` (sticky, see
   /// the file comment), `Error::kClosed` if this end is closed, `Error::kSystem`
-  /// for a failed read. Memory grows with the bytes that arrive, not with what
-  /// a header announces.
+  /// for a failed read, or (`ResourceExhausted`, sticky) when memory runs out
+  /// for an accepted message. Memory grows with the bytes that arrive, not
+  /// with what a header announces.
   absl::StatusOr<std::optional<Bytes>> Recv();
 
   /// Receives the next message into `buffer`, which has room for `capacity`

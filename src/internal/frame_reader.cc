@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "absl/base/internal/endian.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +26,14 @@ absl::Status Truncated(int fd, size_t got, size_t of, const char* part) {
                        "recv on fd ", fd, ": truncated message (", got, " of ",
                        of, " ", part, " bytes)")),
                    Error::kTruncated);
+}
+
+// Memory ran out for a message the end accepts. The header is consumed, so
+// the stream cannot continue: the error is sticky like a framing error.
+absl::Status OutOfMemory(int fd, size_t size) {
+  return WithError(absl::ResourceExhaustedError(absl::StrCat(
+                       "recv on fd ", fd, ": out of memory for a message of ", size, " bytes")),
+                   Error::kSystem);
 }
 
 }  // namespace
@@ -148,7 +155,7 @@ absl::StatusOr<std::optional<Bytes>> FrameReader::Recv(int fd) {
   if (size <= avail || size <= kBufferSize) {
     // Small enough to allocate outright: no more than the read-ahead buffer.
     char* p = static_cast<char*>(std::malloc(size));
-    if (p == nullptr) throw std::bad_alloc();
+    if (p == nullptr) return Fail(OutOfMemory(fd, size));
     Bytes bytes = Bytes::Adopt(p, size);
     absl::Status s = ReadPayload(fd, bytes.data());
     if (!s.ok()) return s;
@@ -158,7 +165,7 @@ absl::StatusOr<std::optional<Bytes>> FrameReader::Recv(int fd) {
   // Large: read straight into the final buffer, growing it as bytes arrive.
   size_t capacity = std::min(size, std::max(avail, kDirectStart));
   char* p = static_cast<char*>(std::malloc(capacity));
-  if (p == nullptr) throw std::bad_alloc();
+  if (p == nullptr) return Fail(OutOfMemory(fd, size));
   Bytes owner = Bytes::Adopt(p, capacity);  // frees p on every return below
   std::memcpy(p, buf_.get() + begin_, avail);
   begin_ = end_ = 0;
@@ -167,7 +174,7 @@ absl::StatusOr<std::optional<Bytes>> FrameReader::Recv(int fd) {
     if (got == capacity) {
       capacity = std::min(size, capacity * 2);
       char* grown = static_cast<char*>(std::realloc(owner.data(), capacity));
-      if (grown == nullptr) throw std::bad_alloc();
+      if (grown == nullptr) return Fail(OutOfMemory(fd, size));
       owner.Release();
       owner = Bytes::Adopt(grown, capacity);
     }
