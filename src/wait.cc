@@ -13,10 +13,12 @@
 // an exact list of ends holding read-ahead without a hook in every receive
 // call. Instead, each `Wait` looks at every entry's user-space state: a few
 // loads from memory per entry (`FrameReader::buffered`, `failed`, whether the
-// fd is open), never a system call. The system calls, and everything else a
-// wait does, stay proportional to what is ready: one `epoll_wait`, whose
-// result is exactly the ready descriptors. Watching 1024 ends costs about a
-// microsecond of that scan per wait, far below the cost of the syscall.
+// fd is open), never a system call. Apart from that scan, a wait costs in
+// proportion to what is ready: one `epoll_wait`, whose result is exactly the
+// ready descriptors. Measured (-c opt, 2-core VM, zero timeout, one end
+// ready): 0.5 us per wait with 1 end, 3.6 us with 1024, 29 us with 8192, so
+// the scan is about 3.5 ns per watched end. Making it exact would need each
+// end to tell its set when a receive leaves bytes read ahead.
 #include "tubo/wait.h"
 
 #include <sys/epoll.h>

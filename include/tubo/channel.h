@@ -45,8 +45,7 @@ struct ChannelSpec {
   std::string mode;
 };
 
-/// Returns true if `name` is a valid channel name: 1 to 64 characters, each
-/// a letter, a digit, an underscore, a dot or a hyphen.
+/// Returns true if `name` is a valid channel name (`[A-Za-z0-9_.-]{1,64}`).
 bool IsValidChannelName(std::string_view name);
 
 /// Parses a `TUBO_CHANNELS` value (`name:fd:mode[,...]`; the empty string is

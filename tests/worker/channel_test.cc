@@ -7,7 +7,9 @@
 
 #include <cstdlib>
 #include <random>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -401,6 +403,27 @@ TEST(TakeChannel, ModeMismatchNeitherTakesNorClosesTheFd) {
   absl::StatusOr<ReadEnd> in = TakeReadEnd("take_retry");
   ASSERT_TRUE(in.ok()) << in.status();
   pipe.Give(0);
+}
+
+TEST(TakeChannel, ConcurrentTakesHandOutTheChannelOnce) {
+  RawPair pipe;
+  MakePipe(pipe);
+  SetChannels(absl::StrCat("take_race:", pipe.fds[0], ":r"));
+  std::atomic<int> taken{0};
+  std::vector<ReadEnd> winners(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&taken, &winners, i] {
+      absl::StatusOr<ReadEnd> end = TakeReadEnd("take_race");
+      if (end.ok()) {
+        ++taken;
+        winners[i] = *std::move(end);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(taken.load(), 1);
+  pipe.Give(0);  // owned by the one winner
 }
 
 TEST(TakeChannel, FdNotOpenIsAnError) {
