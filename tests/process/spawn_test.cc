@@ -380,6 +380,29 @@ TEST(Command, FileStdinStdoutStderr) {
   EXPECT_EQ(slurp(err), "to-stderr\n");
 }
 
+TEST(Command, FileStdinWorksWhenTheParentsStdinIsClosed) {
+  // The file opened in the child then lands on fd 0 itself; it must stay
+  // open (and lose close-on-exec) instead of being closed after a no-op dup2.
+  const std::string in = WriteFile("stdin_closed.txt", "via fd 0\n", 0644);
+  const int saved = ::fcntl(0, F_DUPFD_CLOEXEC, 10);
+  ASSERT_GE(saved, 0);
+  RawPipe out = MakeRawPipe();  // before closing 0, so it does not take fd 0
+  ::close(0);
+  absl::StatusOr<Process> p = Command("/bin/cat")
+                                  .Stdin(Stdio::File(in))
+                                  .Stdout(Stdio::Fd(std::move(out.write)))
+                                  .Spawn();
+  std::string text = p.ok() ? ReadAll(out.read.get()) : "";
+  std::optional<ExitStatus> st;
+  if (p.ok()) st = *p->Wait();
+  // Only now, since the pidfd may well have taken the free fd 0.
+  ::dup2(saved, 0);
+  ::close(saved);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(text, "via fd 0\n");
+  EXPECT_EQ(st, ExitStatus::Exited(0));
+}
+
 TEST(Command, FdStdoutIsConsumedAndUsed) {
   RawPipe out = MakeRawPipe();
   absl::StatusOr<Process> p =
