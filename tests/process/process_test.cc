@@ -338,6 +338,16 @@ TEST(StopSequence, ZeroSignalGoesStraightToSigkill) {
   EXPECT_EQ(*p.Stop(), ExitStatus::Signaled(SIGKILL));
 }
 
+TEST(StopSequence, AnInvalidSignalStillEndsInSigkillAndAReap) {
+  pid_t pid;
+  {
+    Process p = SleepForever();
+    pid = p.pid();
+    p.set_stop_sequence(StopSequence{absl::Milliseconds(10), 12345, absl::Seconds(30)});
+  }
+  EXPECT_FALSE(ProcessExists(pid)) << "the destructor must always reap";
+}
+
 TEST(StopSequence, ChildExitingWithinTheGraceIsNotSignalled) {
   Process p = MustSpawn(Command("/bin/sh").Arg("-c").Arg("sleep 0.3; exit 7"));
   p.set_stop_sequence(StopSequence{absl::Seconds(30), SIGTERM, absl::Seconds(1)});
