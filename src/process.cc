@@ -125,9 +125,9 @@ absl::StatusOr<ExitStatus> Process::Stop() {
   absl::StatusOr<std::optional<ExitStatus>> st = WaitFor(stop_.grace);
   if (!st.ok()) return st.status();
   if (*st) return **st;
-  if (stop_.signal != 0 && stop_.signal != SIGKILL) {
-    absl::Status s = Signal(stop_.signal);
-    if (!s.ok()) return s;
+  // A signal that cannot be sent (a bad number) only skips its step: the
+  // sequence still ends with SIGKILL and a reap, as the destructor promises.
+  if (stop_.signal != 0 && stop_.signal != SIGKILL && Signal(stop_.signal).ok()) {
     st = WaitFor(stop_.signal_timeout);
     if (!st.ok()) return st.status();
     if (*st) return **st;

@@ -82,7 +82,11 @@ int ChildMain(void* arg) {
       fd = ::open(s.path, s.flags | O_CLOEXEC, 0666);
       if (fd < 0) ChildFail(plan, Stage::kOpenStdio, i, errno);
     }
-    if (fd >= 0) {
+    if (fd == i) {
+      // The file landed on the stream itself (the parent had it closed): a
+      // dup2 would do nothing, so keep it and clear close-on-exec instead.
+      if (::fcntl(i, F_SETFD, 0) < 0) ChildFail(plan, Stage::kDupStdio, i, errno);
+    } else if (fd >= 0) {
       if (::dup2(fd, i) < 0) ChildFail(plan, Stage::kDupStdio, i, errno);
       if (s.path != nullptr) ::close(fd);
     }

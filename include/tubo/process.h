@@ -83,8 +83,8 @@ class ExitStatus {
 /// handle is destroyed (or `Stop()` is called).
 ///
 /// In order: wait up to `grace` for the child to exit by itself; send `signal`
-/// (unless it is 0) and wait up to `signal_timeout`; send SIGKILL and wait
-/// for the child to die. The child is always reaped. The default gives a
+/// (unless it is 0, or cannot be sent, such as an invalid number) and wait up
+/// to `signal_timeout`; send SIGKILL and wait for the child to die. The child is always reaped. The default gives a
 /// well-behaved worker 1 s to finish, then 1 s to honour SIGTERM.
 struct StopSequence {
   /// How long to wait for the child to exit by itself.
