@@ -122,18 +122,16 @@ absl::Status Process::Kill() { return Signal(SIGKILL); }
 absl::StatusOr<ExitStatus> Process::Stop() {
   if (status_) return *status_;
   if (!pidfd_.valid()) return EmptyHandleError("stop");
+  // A step that fails (a wait that errs, a signal with a bad number) is only
+  // skipped: the sequence always ends with SIGKILL and a blocking reap, as the
+  // destructor promises.
   absl::StatusOr<std::optional<ExitStatus>> st = WaitFor(stop_.grace);
-  if (!st.ok()) return st.status();
-  if (*st) return **st;
-  // A signal that cannot be sent (a bad number) only skips its step: the
-  // sequence still ends with SIGKILL and a reap, as the destructor promises.
+  if (st.ok() && *st) return **st;
   if (stop_.signal != 0 && stop_.signal != SIGKILL && Signal(stop_.signal).ok()) {
     st = WaitFor(stop_.signal_timeout);
-    if (!st.ok()) return st.status();
-    if (*st) return **st;
+    if (st.ok() && *st) return **st;
   }
-  absl::Status s = Kill();
-  if (!s.ok()) return s;
+  Kill().IgnoreError();  // fails only if it already exited; the reap tells
   return Wait();
 }
 

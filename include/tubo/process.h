@@ -84,8 +84,9 @@ class ExitStatus {
 ///
 /// In order: wait up to `grace` for the child to exit by itself; send `signal`
 /// (unless it is 0, or cannot be sent, such as an invalid number) and wait up
-/// to `signal_timeout`; send SIGKILL and wait for the child to die. The child is always reaped. The default gives a
-/// well-behaved worker 1 s to finish, then 1 s to honour SIGTERM.
+/// to `signal_timeout`; send SIGKILL and wait for the child to die. A step
+/// that fails is skipped, never the last one: the child is always reaped. The
+/// default gives a well-behaved worker 1 s to finish, then 1 s to honour SIGTERM.
 struct StopSequence {
   /// How long to wait for the child to exit by itself.
   absl::Duration grace = absl::Seconds(1);
@@ -164,7 +165,9 @@ class Process {
 
   /// Gives up ownership and leaves the child running: the handle becomes
   /// empty, and a background thread reaps the child when it exits, so it
-  /// never lingers as a zombie. The only way to leave a child unowned.
+  /// never lingers as a zombie. The only way to leave a child unowned. While
+  /// that thread runs, this process has more than one thread, so `Fork`
+  /// (without `ForkOptions::allow_threads`) is refused.
   void Detach();
 
  private:
