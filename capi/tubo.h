@@ -354,6 +354,8 @@ int tubo_end_flush(tubo_end *end, tubo_error **err);
  * Each name can be taken once per process. Thread-safe.
  *
  * @param out receives the end (caller frees it).
+ * @param name the channel's name (borrowed string).
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK`, `TUBO_E_CHANNEL` (malformed `TUBO_CHANNELS`, missing or
  *   taken name, wrong mode, fd not open), `TUBO_E_INVALID_ARGUMENT`.
  */
@@ -374,6 +376,8 @@ int tubo_channel_take_duplex(tubo_end **out, const char *name, tubo_error **err)
  * name looked up in PATH with `tubo_command_search_path`).
  *
  * @param out receives the builder (caller frees it with `tubo_command_free`).
+ * @param program the program (borrowed string, copied).
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT`, `TUBO_E_NO_MEMORY`.
  */
 int tubo_command_new(tubo_command **out, const char *program, tubo_error **err);
@@ -383,6 +387,8 @@ int tubo_command_new(tubo_command **out, const char *program, tubo_error **err);
  * `entry` (borrowed string), registered with `tubo_entry_register`.
  *
  * @param out receives the builder (caller frees it).
+ * @param entry the entry point's name (borrowed string, copied).
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_command_new_self(tubo_command **out, const char *entry, tubo_error **err);
@@ -451,6 +457,7 @@ int tubo_command_stdio_end(tubo_command *command, int stream, tubo_end *end, tub
  * @param name `[A-Za-z0-9_.-]{1,64}`, unique in the command (checked by spawn).
  * @param end **consumed** even on failure: closed in the parent when the
  *   command is spawned or freed.
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_command_channel(tubo_command *command, const char *name, tubo_end *end,
@@ -465,16 +472,22 @@ int tubo_command_channel(tubo_command *command, const char *name, tubo_end *end,
  *
  * @param out receives the process (caller frees it with `tubo_process_free`).
  * @param command the builder (borrowed).
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK`, `TUBO_E_SPAWN` (the message names stage, program and
  *   errno), `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_command_spawn(tubo_process **out, tubo_command *command, tubo_error **err);
 
 /**
- * @brief Registers `fn` as the self entry point `name` (borrowed string,
- * `[A-Za-z0-9_.-]{1,64}`). Call it at the start of `main`, before
- * `tubo_run_entry_if_requested`. Thread-safe.
+ * @brief Registers `fn` as the self entry point `name`.
  *
+ * Call it at the start of `main`, before `tubo_run_entry_if_requested`.
+ * Thread-safe.
+ *
+ * @param name the entry's name (borrowed string), a valid channel name (see
+ *   `tubo_command_channel`).
+ * @param fn the function the worker runs.
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK`, or `TUBO_E_INVALID_ARGUMENT` (NULL, invalid or taken name).
  */
 int tubo_entry_register(const char *name, tubo_entry_fn fn, tubo_error **err);
@@ -533,6 +546,8 @@ int tubo_process_pid(const tubo_process *process);
  * @brief Blocks until the child exits and reaps it.
  *
  * @param out optional: receives the Python-style exit code (code, or -signal).
+ * @param process the process (borrowed).
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK`, `TUBO_E_CLOSED` (detached), `TUBO_E_SYSTEM`, `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_process_wait(int *out, tubo_process *process, tubo_error **err);
@@ -541,6 +556,9 @@ int tubo_process_wait(int *out, tubo_process *process, tubo_error **err);
  * @brief Waits up to `timeout_ms` (negative: forever) for the child to exit.
  *
  * @param out optional: receives the Python-style exit code once reaped.
+ * @param process the process (borrowed).
+ * @param timeout_ms milliseconds to wait: 0 only looks, negative waits forever.
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK` when the child was reaped, `TUBO_E_TIMEOUT` if it still
  *   runs, or the errors of `tubo_process_wait`.
  */
@@ -610,6 +628,7 @@ int tubo_process_exitcode(const tubo_process *process);
  * @brief Creates an empty wait set.
  *
  * @param out receives the set (caller frees it with `tubo_wait_set_free`).
+ * @param err optional error output (see the file comment).
  * @return `TUBO_OK`, `TUBO_E_SYSTEM`, `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_wait_set_new(tubo_wait_set **out, tubo_error **err);
