@@ -15,7 +15,13 @@ current="$TEST_TMPDIR/current.abi"
 abidw --exported-interfaces-only --header-file "$header" --drop-private-types \
   --no-corpus-path --no-comp-dir-path "$so" >"$current"
 status=0
-abidiff "$baseline" "$current" || status=$?
+abidiff "$baseline" "$current" 2>"$TEST_TMPDIR/abidiff.err" || status=$?
+# abidiff exits 0 on a baseline it cannot parse: treat any diagnostic as failure.
+if [ -s "$TEST_TMPDIR/abidiff.err" ]; then
+  cat "$TEST_TMPDIR/abidiff.err" >&2
+  echo "abidiff could not read the baseline or the library" >&2
+  exit 1
+fi
 if [ "$status" -ne 0 ]; then
   echo "abidiff exit status $status: the ABI differs from $baseline (above)" >&2
   exit 1
