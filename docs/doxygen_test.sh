@@ -9,6 +9,8 @@ src="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 work="${TEST_TMPDIR}/docs"
 mkdir -p "$work"
 cp -rL "$src/include" "$src/docs" "$work/"
+mkdir -p "$work/capi"
+cp -L "$src/capi/tubo.h" "$work/capi/"
 cd "$work"
 log="$work/doxygen.log"
 if ! doxygen docs/Doxyfile >"$log" 2>&1 || [ -s "$log" ]; then

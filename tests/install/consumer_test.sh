@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# A consumer outside Bazel: install into a temporary prefix with tools/install,
+# compile the C pipeline with plain cc and pkg-config, run it.
+set -euo pipefail
+install_sh="$1"
+lib="$2"
+header="$3"
+program="$(pwd)/$4"
+prefix="$TEST_TMPDIR/prefix"
+"$install_sh" --prefix "$prefix" --lib "$lib" --header "$header"
+test -f "$prefix/include/tubo.h"
+test -f "$prefix/lib/libtubo.so.1"
+[ "$(readlink "$prefix/lib/libtubo.so")" = libtubo.so.1 ]
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+[ "$(pkg-config --modversion tubo)" = 1.0.0 ]
+cd "$TEST_TMPDIR"
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Werror -o pipeline "$program" $(pkg-config --cflags --libs tubo) \
+  -Wl,-rpath,"$prefix/lib"
+./pipeline >out.txt
+printf '%s\n' 0 1 4 9 16 25 36 49 64 81 "End of communication" >expected.txt
+diff -u expected.txt out.txt
+ldd ./pipeline | grep -q "libtubo.so.1 => $prefix/lib/libtubo.so.1"
+echo "consumer built and ran against the installed library"
