@@ -1,0 +1,369 @@
+package tubo
+
+/*
+#include <stdlib.h>
+#include "tubo.h"
+*/
+import "C"
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// EndKind is the kind of a pipe end.
+type EndKind int
+
+// The kinds of ends: a simplex pipe has a read end and a write end; a duplex
+// pipe has two duplex ends.
+const (
+	ReadEnd   EndKind = C.TUBO_END_READ
+	WriteEnd  EndKind = C.TUBO_END_WRITE
+	DuplexEnd EndKind = C.TUBO_END_DUPLEX
+)
+
+func (k EndKind) String() string {
+	switch k {
+	case ReadEnd:
+		return "read"
+	case WriteEnd:
+		return "write"
+	case DuplexEnd:
+		return "duplex"
+	}
+	return "closed"
+}
+
+// End is one end of a pipe: it sends messages (write and duplex ends),
+// receives them (read and duplex ends), or both. Messages use the framing of
+// CPython's multiprocessing.connection, so any Connection can be the peer.
+//
+// An End owns its descriptor: Close it when done. The readers of a pipe see
+// io.EOF once every write end is closed (or handed to a child that exits).
+type End struct {
+	mu   sync.Mutex
+	h    *C.tubo_end // nil once closed or consumed
+	kind EndKind
+}
+
+func newEnd(h *C.tubo_end) *End {
+	e := &End{h: h, kind: EndKind(C.tubo_end_kind_of(h))}
+	// A backstop for an end the program forgot to close.
+	runtime.SetFinalizer(e, func(e *End) { C.tubo_end_free(e.h) })
+	return e
+}
+
+// Pipe creates a simplex pipe: what is sent on w is received on r.
+func Pipe() (r, w *End, err error) {
+	if versionErr != nil {
+		return nil, nil, versionErr
+	}
+	var cr, cw *C.tubo_end
+	var cerr *C.tubo_error
+	if err := takeError(C.tubo_pipe_new(&cr, &cw, &cerr), cerr); err != nil {
+		return nil, nil, err
+	}
+	return newEnd(cr), newEnd(cw), nil
+}
+
+// DuplexPipe creates two connected duplex ends (a socket pair), like Python's
+// Pipe(duplex=True): what one sends the other receives.
+func DuplexPipe() (a, b *End, err error) {
+	if versionErr != nil {
+		return nil, nil, versionErr
+	}
+	var ca, cb *C.tubo_end
+	var cerr *C.tubo_error
+	if err := takeError(C.tubo_duplex_pipe_new(&ca, &cb, &cerr), cerr); err != nil {
+		return nil, nil, err
+	}
+	return newEnd(ca), newEnd(cb), nil
+}
+
+// Kind returns the kind of the end (ReadEnd, WriteEnd or DuplexEnd), or 0
+// once it is closed.
+func (e *End) Kind() EndKind {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return 0
+	}
+	return e.kind
+}
+
+// Fd returns the descriptor the end owns (still owned by the end), or -1 once
+// it is closed.
+func (e *End) Fd() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return -1
+	}
+	return int(C.tubo_end_fd(e.h))
+}
+
+// take gives up the C handle (to a call that consumes it): the End becomes
+// closed. Returns nil if it already was.
+func (e *End) take() *C.tubo_end {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.h
+	e.h = nil
+	runtime.SetFinalizer(e, nil)
+	return h
+}
+
+// Send sends b as one message (an empty b is a message too). It blocks until
+// the message is written or stored in the send buffer; b is not kept.
+// Errors: ErrPeerClosed when no reader is left, ErrClosed, ErrInvalidArgument
+// on a read end, ErrSystem.
+func (e *End) Send(b []byte) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0]) // pinned for the call; the library copies or writes it
+	}
+	var cerr *C.tubo_error
+	rc := C.tubo_end_send(e.h, p, C.size_t(len(b)), &cerr)
+	runtime.KeepAlive(b)
+	return takeError(rc, cerr)
+}
+
+// Recv receives the next message. At the end of the stream it returns io.EOF,
+// again on every later call. ErrTruncated (the writer died mid-message),
+// ErrBadLength and ErrTooLarge leave the end unusable, and say so on every
+// later call.
+func (e *End) Recv() ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return nil, closedError("end")
+	}
+	var m *C.tubo_bytes
+	var cerr *C.tubo_error
+	if err := takeError(C.tubo_end_recv(&m, e.h, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	defer C.tubo_bytes_free(m)
+	out := make([]byte, int(m.len))
+	if m.len > 0 {
+		copy(out, unsafe.Slice((*byte)(unsafe.Pointer(m.data)), int(m.len)))
+	}
+	return out, nil
+}
+
+// RecvInto receives the next message into buf and returns its size. If the
+// message does not fit, it returns a *BufferTooSmallError carrying the size
+// needed (errors.Is(err, tubo.ErrBufferTooSmall)) and the message stays
+// unread for the next receive. io.EOF and the other errors as for Recv.
+func (e *End) RecvInto(buf []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return 0, closedError("end")
+	}
+	var p unsafe.Pointer
+	if len(buf) > 0 {
+		p = unsafe.Pointer(&buf[0])
+	}
+	var n C.size_t
+	var cerr *C.tubo_error
+	rc := C.tubo_end_recv_into(&n, e.h, p, C.size_t(len(buf)), &cerr)
+	runtime.KeepAlive(buf)
+	if rc == C.TUBO_E_BUFFER_TOO_SMALL {
+		C.tubo_error_free(cerr)
+		return 0, &BufferTooSmallError{Needed: int(n), Have: len(buf)}
+	}
+	if err := takeError(rc, cerr); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// Poll waits up to timeout for something to receive: it returns true if a
+// receive would not block for its first byte (a message, or the end of the
+// stream). A zero timeout only looks; a negative one waits forever.
+func (e *End) Poll(timeout time.Duration) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return false, closedError("end")
+	}
+	var ready C.int
+	var cerr *C.tubo_error
+	if err := takeError(C.tubo_end_poll(&ready, e.h, durationMs(timeout), &cerr), cerr); err != nil {
+		return false, err
+	}
+	return ready != 0, nil
+}
+
+// PollContext waits until there is something to receive (then returns nil)
+// or ctx is done (then returns ctx.Err()). Nothing is received.
+func (e *End) PollContext(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	return waitContext(ctx, func(ws *C.tubo_wait_set, key C.uint64_t) error {
+		var cerr *C.tubo_error
+		return takeError(C.tubo_wait_set_add_end(ws, e.h, key, &cerr), cerr)
+	})
+}
+
+// RecvContext is Recv that gives up when ctx is done before the first byte
+// of the next message arrives (returning ctx.Err(); nothing is consumed).
+// Once a message has begun, it is received whole.
+func (e *End) RecvContext(ctx context.Context) ([]byte, error) {
+	if err := e.PollContext(ctx); err != nil {
+		return nil, err
+	}
+	return e.Recv()
+}
+
+// Close flushes and closes the end. The end is closed even when the flush
+// fails (the error is returned). Closing a closed end returns nil.
+func (e *End) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return nil
+	}
+	var cerr *C.tubo_error
+	err := takeError(C.tubo_end_close(e.h, &cerr), cerr)
+	C.tubo_end_free(e.h)
+	e.h = nil
+	runtime.SetFinalizer(e, nil)
+	return err
+}
+
+// CloseWrite half-closes a duplex end: the peer sees io.EOF, and what it
+// sends back can still be received here.
+func (e *End) CloseWrite() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	var cerr *C.tubo_error
+	return takeError(C.tubo_end_shutdown_write(e.h, &cerr), cerr)
+}
+
+// SetMaxMessageSize sets the largest message a read or duplex end accepts
+// (1 GiB by default); a longer one is ErrTooLarge, before any of it is read.
+func (e *End) SetMaxMessageSize(max uint64) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	var cerr *C.tubo_error
+	return takeError(C.tubo_end_set_max_message_size(e.h, C.uint64_t(max), &cerr), cerr)
+}
+
+// MaxMessageSize returns the largest message a read or duplex end accepts (0
+// for a write end or a closed end).
+func (e *End) MaxMessageSize() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return 0
+	}
+	return uint64(C.tubo_end_max_message_size(e.h))
+}
+
+// SetSendBuffer makes Send store messages in a buffer of capacity bytes and
+// write them out when it fills, on Flush or on Close (0: unbuffered, the
+// default). Buffered messages not yet flushed are not seen by the reader.
+func (e *End) SetSendBuffer(capacity int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	if capacity < 0 {
+		return &Error{Code: CodeInvalidArgument, Message: "tubo: SetSendBuffer: negative capacity"}
+	}
+	var cerr *C.tubo_error
+	return takeError(C.tubo_end_set_send_buffer_size(e.h, C.size_t(capacity), &cerr), cerr)
+}
+
+// SendBuffer returns the send buffer's capacity (0: unbuffered).
+func (e *End) SendBuffer() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return 0
+	}
+	return int(C.tubo_end_send_buffer_size(e.h))
+}
+
+// Flush writes out the messages in the send buffer.
+func (e *End) Flush() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	var cerr *C.tubo_error
+	return takeError(C.tubo_end_flush(e.h, &cerr), cerr)
+}
+
+// durationMs converts a timeout for the C ABI: negative is forever, and a
+// partial millisecond rounds up so that a short timeout still waits.
+func durationMs(d time.Duration) C.int64_t {
+	if d < 0 {
+		return -1
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > math.MaxInt64/2 {
+		ms = math.MaxInt64 / 2
+	}
+	return C.int64_t(ms)
+}
+
+// TakeReader takes the channel name that the spawner passed to this worker
+// (TUBO_CHANNELS) as a read end. Each name can be taken once. ErrChannel
+// when the variable is malformed, the name missing or taken, the mode not
+// "r", or the descriptor not open.
+func TakeReader(name string) (*End, error) { return takeChannel(name, ReadEnd) }
+
+// TakeWriter takes the channel name as a write end (mode "w"). See TakeReader.
+func TakeWriter(name string) (*End, error) { return takeChannel(name, WriteEnd) }
+
+// TakeDuplex takes the channel name as a duplex end (mode "rw"). See TakeReader.
+func TakeDuplex(name string) (*End, error) { return takeChannel(name, DuplexEnd) }
+
+func takeChannel(name string, kind EndKind) (*End, error) {
+	if versionErr != nil {
+		return nil, versionErr
+	}
+	cname, err := cString("channel name", name)
+	if err != nil {
+		return nil, err
+	}
+	defer C.free(unsafe.Pointer(cname))
+	var h *C.tubo_end
+	var cerr *C.tubo_error
+	var rc C.int
+	switch kind {
+	case ReadEnd:
+		rc = C.tubo_channel_take_reader(&h, cname, &cerr)
+	case WriteEnd:
+		rc = C.tubo_channel_take_writer(&h, cname, &cerr)
+	default:
+		rc = C.tubo_channel_take_duplex(&h, cname, &cerr)
+	}
+	if err := takeError(rc, cerr); err != nil {
+		return nil, err
+	}
+	return newEnd(h), nil
+}

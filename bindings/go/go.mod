@@ -1,0 +1,3 @@
+module github.com/tubo/tubo/bindings/go
+
+go 1.19

@@ -1,0 +1,79 @@
+// Package tubo is the Go binding of tubo: pipes that carry byte messages,
+// processes started with the exec and self start methods, and the worker side
+// of channel hand-off, over the stable C ABI (libtubo.so.1, capi/tubo.h).
+//
+//	r, w, err := tubo.Pipe()
+//	if err != nil { ... }
+//	p, err := tubo.Command("./echo_worker").Channel("in", r).Channel("out", ...).Spawn()
+//	w.Send([]byte("hi"))
+//	w.Close()                  // the worker sees EOF next
+//	for {
+//		m, err := results.Recv()
+//		if errors.Is(err, io.EOF) { break }
+//		...
+//	}
+//	status, err := p.Wait(ctx)
+//
+// # Building
+//
+// The package finds the library with pkg-config (`#cgo pkg-config: tubo`):
+// install the C ABI with `tools/install --prefix DIR`, then build with
+// PKG_CONFIG_PATH=DIR/lib/pkgconfig, and let the binary find libtubo.so.1 at
+// run time with CGO_LDFLAGS="-Wl,-rpath,DIR/lib" (or LD_LIBRARY_PATH, or an
+// install into a directory the loader searches).
+//
+// # Ownership
+//
+// Every handle (*End, *Cmd, *Process) owns a C handle and must be closed with
+// Close; a finalizer frees a handle the program forgot, but only as a backstop
+// (it runs at an unknown time, if ever). Passing an end to Cmd.Channel or a
+// Stdio consumes it: the *End becomes closed in this process, exactly as in
+// the C and C++ APIs, so the parent holds no copy of a write end that would
+// keep a reader from ever seeing EOF.
+//
+// # Goroutines
+//
+// A handle may be used from any goroutine, one call at a time: calls on one
+// handle are serialised by a mutex, so a Close that races a blocked Recv waits
+// for it (use Poll to bound a wait). Process is the exception the Go idiom
+// asks for: Kill, Terminate, Signal and Pid may be called while another
+// goroutine is in Wait.
+//
+// # Never fork without exec
+//
+// A Go program runs many threads, so it must never fork without exec: this
+// binding has the exec start method (Command) and the self start method
+// (Self, RegisterEntry, RunEntryIfRequested) only; tubo_fork is not exposed.
+package tubo
+
+/*
+#cgo pkg-config: tubo
+#include <stdlib.h>
+#include "tubo.h"
+*/
+import "C"
+
+import "fmt"
+
+// The version check, done once when the package loads. A library whose major
+// version differs from the header's is not the ABI this package was compiled
+// against; rather than panic at start-up (which would break programs that
+// merely import tubo), every constructor returns versionErr, so nothing ever
+// calls into the mismatched library.
+var versionErr = checkVersion(uint(C.tubo_version()), C.TUBO_VERSION_MAJOR)
+
+func checkVersion(lib uint, headerMajor uint) error {
+	if lib/10000 != headerMajor {
+		return &Error{Code: CodeOther, Message: fmt.Sprintf(
+			"tubo: the loaded library is version %d.%d.%d, but this package was built for major version %d",
+			lib/10000, lib/100%100, lib%100, headerMajor)}
+	}
+	return nil
+}
+
+// Version returns the version of the loaded library ("1.0.0").
+func Version() string { return C.GoString(C.tubo_version_string()) }
+
+// CheckVersion returns nil if the loaded library has the major version this
+// package was compiled for, else the error every constructor returns.
+func CheckVersion() error { return versionErr }
