@@ -246,7 +246,9 @@ func (c *Cmd) stdio(stream C.int, s Stdio) *Cmd {
 func (c *Cmd) Channel(name string, e *End) *Cmd {
 	cname, err := cString("channel name", name)
 	if err != nil {
-		e.Close()
+		if e != nil {
+			e.Close() // consumed, as on every failure
+		}
 		if c.err == nil {
 			c.err = err
 		}

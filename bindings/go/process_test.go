@@ -281,6 +281,13 @@ func TestInvalidArgumentsAreReportedBySpawn(t *testing.T) {
 	if r.Fd() != -1 {
 		t.Fatal("a rejected channel end stays open")
 	}
+	r2, _ := mustPipe(t)
+	if _, err := tubo.Command("true").Channel("bad\x00name", r2).Spawn(); !errors.Is(err, tubo.ErrInvalidArgument) || r2.Fd() != -1 {
+		t.Fatalf("NUL in a channel name: %v (end still open: %v)", err, r2.Fd() != -1)
+	}
+	if _, err := tubo.Command("true").Channel("nil", nil).Spawn(); !errors.Is(err, tubo.ErrInvalidArgument) {
+		t.Fatalf("a nil end: %v", err)
+	}
 	if _, err := tubo.Command("true").Channel("in", r).Spawn(); !errors.Is(err, tubo.ErrInvalidArgument) {
 		t.Fatalf("a consumed end handed over again: %v", err)
 	}
