@@ -171,7 +171,9 @@ func (p *Process) Status() (ExitStatus, bool) {
 }
 
 // Signal sends sig to the child through its pidfd, so never to another
-// process that reused its pid. After the child was reaped it fails.
+// process that reused its pid. It does nothing and returns nil once the child
+// has been reaped. ErrClosed after Close or Detach; ErrSystem for a bad
+// signal number.
 func (p *Process) Signal(sig syscall.Signal) error {
 	return p.call(func(h *C.tubo_process, cerr **C.tubo_error) C.int {
 		return C.tubo_process_signal(h, C.int(sig), cerr)

@@ -132,6 +132,12 @@ func TestExecExitCodeAndPathLookup(t *testing.T) {
 	if st.String() != "exit status 3" {
 		t.Fatalf("String() = %q", st.String())
 	}
+	if err := p.Kill(); err != nil {
+		t.Fatalf("Kill after the child was reaped: %v, want nil (nothing is sent)", err)
+	}
+	if err := p.Signal(syscall.Signal(1000)); err != nil && !errors.Is(err, tubo.ErrSystem) {
+		t.Fatalf("a bad signal number: %v", err)
+	}
 	if again := wait(t, p); again != st {
 		t.Fatalf("second Wait = %v", again)
 	}
@@ -141,6 +147,11 @@ func TestExecExitCodeAndPathLookup(t *testing.T) {
 }
 
 func TestKillTerminateAndSignalGiveSignaledStatus(t *testing.T) {
+	running := spawn(t, tubo.Command("sleep", "30"))
+	if err := running.Signal(syscall.Signal(1000)); !errors.Is(err, tubo.ErrSystem) {
+		t.Fatalf("a bad signal number: %v, want ErrSystem", err)
+	}
+	running.Kill()
 	for _, tc := range []struct {
 		send func(*tubo.Process) error
 		sig  syscall.Signal
