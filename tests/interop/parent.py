@@ -50,6 +50,7 @@ def main(argv):
     except tubo.SpawnError as e:
         return fail(str(e))
     with worker, to_worker_w, from_worker_r:
+        size = None
         try:
             for size in SIZES:
                 sent = message(size)
@@ -63,8 +64,10 @@ def main(argv):
                 return fail("expected EOF, got %d more bytes" % len(extra))
             except EOFError:
                 pass
-        except (OSError, EOFError, TimeoutError) as e:
-            return fail("%s: %s" % (type(e).__name__, e))
+        except EOFError:
+            return fail("EOF before the echo of size %d" % size)
+        except (OSError, TimeoutError) as e:
+            return fail("size %d: %s: %s" % (size, type(e).__name__, e))
         worker.join()
         if worker.exitcode != 0:
             return fail("worker exited with %d" % worker.exitcode)

@@ -62,6 +62,7 @@ def main(argv):
         os.close(from_worker_w)
     out = Connection(to_worker_w, readable=False, writable=True)
     back = Connection(from_worker_r, readable=True, writable=False)
+    size = None
     try:
         for size in SIZES:
             sent = message(size)
@@ -75,8 +76,10 @@ def main(argv):
             return fail("expected EOF, got %d more bytes" % len(extra))
         except EOFError:
             pass
-    except (OSError, EOFError, TimeoutError) as e:
-        return fail("%s: %s" % (type(e).__name__, e))
+    except EOFError:
+        return fail("EOF before the echo of size %d" % size)
+    except (OSError, TimeoutError) as e:
+        return fail("size %d: %s: %s" % (size, type(e).__name__, e))
     finally:
         out.close()
         back.close()
