@@ -3,18 +3,20 @@
 
     import tubo
 
-    def square(conn):
-        for message in iter_messages(conn): ...
+    def produce(out):
+        for i in range(3):
+            out.send_bytes(b"item %d" % i)
 
-    reader, writer = tubo.Pipe(duplex=False)
-    p = tubo.Process(target=work, args=(writer,))   # writer is consumed
-    p.start()
-    try:
-        while True:
-            print(reader.recv_bytes())
-    except EOFError:
-        pass
-    p.join()
+    if __name__ == "__main__":
+        reader, writer = tubo.Pipe(duplex=False)
+        p = tubo.Process(target=produce, args=(writer,))   # writer is consumed
+        p.start()
+        try:
+            while True:
+                print(reader.recv_bytes())
+        except EOFError:                  # the child's end closed when it exited
+            pass
+        p.join()
 
 - ``Pipe``, ``Connection`` (``send_bytes``, ``recv_bytes``, ``recv_bytes_into``,
   ``poll``, ``close``, ``fileno``, ``shutdown_write``), ``wait``:
