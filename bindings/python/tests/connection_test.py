@@ -287,6 +287,38 @@ class WaitTest(unittest.TestCase):
         w.close()
 
 
+class Interrupted(Exception):
+    pass
+
+
+class SignalTest(unittest.TestCase):
+    """The C library retries EINTR; in the main thread blocking calls still let
+    Python signal handlers (Ctrl-C) run."""
+
+    def interrupt_after(self, seconds):
+        import signal
+
+        def handler(signo, frame):
+            raise Interrupted()
+        old = signal.signal(signal.SIGALRM, handler)
+        self.addCleanup(signal.signal, signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        self.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
+
+    def test_blocked_calls_are_interruptible(self):
+        r, w = tubo.Pipe(duplex=False)
+        with r, w:
+            for call in (r.recv_bytes, lambda: r.recv_bytes(10),
+                         lambda: r.recv_bytes_into(bytearray(4)), lambda: r.poll(None),
+                         lambda: r.poll(30), lambda: tubo.wait([r])):
+                self.interrupt_after(0.1)
+                start = time.monotonic()
+                self.assertRaises(Interrupted, call)
+                self.assertLess(time.monotonic() - start, 5)
+            w.send_bytes(b"still usable")
+            self.assertEqual(r.recv_bytes(), b"still usable")
+
+
 class AdoptFdTest(unittest.TestCase):
     def test_adopt_a_raw_pipe(self):
         rfd, wfd = os.pipe()

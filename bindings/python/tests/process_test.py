@@ -105,6 +105,25 @@ class ProcessTest(unittest.TestCase):
         q.join()
         self.assertEqual(q.exitcode, -signal.SIGKILL)
 
+    def test_join_is_interruptible(self):
+        class Interrupted(Exception):
+            pass
+
+        def handler(signo, frame):
+            raise Interrupted()
+        old = signal.signal(signal.SIGALRM, handler)
+        p = tubo.Process(target=sleep_forever, daemon=True)
+        p.start()
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            self.assertRaises(Interrupted, p.join)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        self.assertTrue(p.is_alive())
+        p.kill()
+        p.join()
+
     def test_start_twice_and_join_before_start(self):
         p = tubo.Process(target=exit_with, args=(0,))
         self.assertRaises(AssertionError, p.join)

@@ -84,6 +84,15 @@ class FdLeakTest(unittest.TestCase):
             del q  # not closed: __del__ frees the handle (and its pidfd)
         self.assertNoLeak()
 
+    def test_forgotten_running_child_is_stopped_and_reaped(self):
+        import os
+        p = tubo.Command("/bin/sleep", "60").spawn()
+        p.set_stop_sequence(grace=0.01, timeout=1.0)
+        pid = p.pid
+        del p  # no join, no close: __del__ runs the stop sequence and reaps
+        self.assertFalse(os.path.exists("/proc/%d" % pid))
+        self.assertNoLeak()
+
     def test_failed_spawns(self):
         for _ in range(CYCLES // 10):
             r, w = tubo.Pipe(duplex=False)

@@ -26,11 +26,14 @@ Differences from ``multiprocessing`` (all deliberate):
   be resynchronised, and every later receive raises the same error.
 
 Thread-safety: a Connection may be used from any thread, but not by two at
-once. Calls release the GIL while they block.
+once. Calls release the GIL while they block; in the main thread, blocking
+waits are sliced so that signal handlers (Ctrl-C) still run.
 """
 import ctypes
 import math
 import os
+import threading
+import time
 
 from tubo import _lib
 from tubo.errors import (BufferTooShort, ClosedError, InvalidArgumentError, MessageTooLargeError,
@@ -46,6 +49,31 @@ def _timeout_ms(timeout):
     if timeout <= 0:
         return 0
     return min(math.ceil(timeout * 1000), 2**62)
+
+
+# The C library retries EINTR, so a call blocked in C never returns to run a
+# Python signal handler. In the main thread (the only one that runs them) a
+# wait longer than this is made of slices of it, so Ctrl-C (KeyboardInterrupt)
+# or another handler's exception interrupts a blocked receive, join or wait.
+_SLICE_MS = 100
+
+
+def interruptible(wait_once, timeout_ms):
+    """Calls ``wait_once(ms)`` until it returns a true value or ``timeout_ms``
+    (negative: forever) has passed; in the main thread, in slices of at most
+    ``_SLICE_MS``. Returns the last result."""
+    if (0 <= timeout_ms <= _SLICE_MS
+            or threading.current_thread() is not threading.main_thread()):
+        return wait_once(timeout_ms)
+    deadline = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+    while True:
+        if deadline is None:
+            slice_ms = _SLICE_MS
+        else:
+            slice_ms = max(0, min(_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
+        result = wait_once(slice_ms)
+        if result or (deadline is not None and time.monotonic() >= deadline):
+            return result
 
 
 class Connection:
@@ -223,9 +251,10 @@ class Connection:
         """
         self._check_closed()
         self._check_readable()
+        if maxlength is not None and maxlength < 0:
+            raise ValueError("negative maxlength")
+        self._wait_readable()
         if maxlength is not None:
-            if maxlength < 0:
-                raise ValueError("negative maxlength")
             needed = ctypes.c_size_t()
             rc = self._recv_into_raw(needed, None, 0)
             if rc == _lib.EOF:
@@ -269,6 +298,7 @@ class Connection:
                 raise ValueError("offset too large")
             if not view.c_contiguous:
                 raise ValueError("recv_bytes_into needs a contiguous buffer")
+            self._wait_readable()
             m = view.cast("B") if view.format != "B" or view.ndim != 1 else view
             try:
                 capacity = bytesize - offset
@@ -296,9 +326,17 @@ class Connection:
         end of stream). Waits up to ``timeout`` seconds; None waits forever."""
         self._check_closed()
         self._check_readable()
+        return interruptible(self._poll_once, _timeout_ms(timeout))
+
+    def _poll_once(self, timeout_ms):
         ready = ctypes.c_int()
-        call(_c.tubo_end_poll, ctypes.byref(ready), self._end, _timeout_ms(timeout))
+        call(_c.tubo_end_poll, ctypes.byref(ready), self._end, timeout_ms)
         return bool(ready.value)
+
+    def _wait_readable(self):
+        """In the main thread, waits for the first byte in interruptible slices."""
+        if threading.current_thread() is threading.main_thread():
+            interruptible(self._poll_once, -1)
 
     # -- closing -------------------------------------------------------------
 
@@ -417,8 +455,12 @@ def wait(object_list, timeout=None):
                                 % type(obj).__name__)
         keys = (ctypes.c_uint64 * max(1, len(objects)))()
         count = ctypes.c_size_t()
-        call(_c.tubo_wait_set_wait, ctypes.byref(count), ws, keys, len(objects),
-             _timeout_ms(timeout))
+
+        def wait_once(timeout_ms):
+            call(_c.tubo_wait_set_wait, ctypes.byref(count), ws, keys, len(objects), timeout_ms)
+            return count.value
+
+        interruptible(wait_once, _timeout_ms(timeout))
         ready = sorted(keys[i] for i in range(count.value))
         return [objects[k] for k in ready]
     finally:

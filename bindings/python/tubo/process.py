@@ -34,8 +34,9 @@ over as channels ``tubo.c0``, ``tubo.c1``, ... and rebuilt in the child; they
 are **consumed** by ``start()``, success or failure: the parent's copy is
 closed, so a forgotten write end can never keep a reader from EOF.
 
-Started processes are kept (like ``multiprocessing``'s children) until joined;
-at interpreter exit the daemonic ones are terminated and all are joined.
+Processes started with ``start()`` are kept (like ``multiprocessing``'s
+children) until joined; at interpreter exit the daemonic ones are terminated
+and all are joined. A ``Command``'s child lives as long as its Process object.
 ``close()`` or leaving a ``with`` block frees the handle: a child still
 running then gets tubo's stop sequence (by default 1 s grace, SIGTERM, 1 s,
 SIGKILL; see ``set_stop_sequence``) and is always reaped.
@@ -55,7 +56,7 @@ import sys
 import threading
 
 from tubo import _lib
-from tubo.connection import Connection, Pipe, _timeout_ms
+from tubo.connection import Connection, Pipe, _timeout_ms, interruptible
 from tubo.errors import PeerClosedError, TuboError, call, from_c
 
 _c = _lib.lib
@@ -196,11 +197,17 @@ class Command:
         call(_c.tubo_command_channel, h, _lib.encode(name, "channel name"), end)
         return self
 
-    def spawn(self, daemon=False):
+    def spawn(self):
         """Starts the child and returns its (started) ``Process``.
 
         Raises ``SpawnError`` naming the stage (chdir, dup2, exec, ...), the
         program and errno. The command's channels are closed here either way.
+
+        Unlike ``Process(target=...).start()``, the child's lifetime is that
+        of the returned object, as with tubo's C and C++ handles: once it is
+        closed or garbage-collected, a child still running gets the stop
+        sequence (see ``Process.set_stop_sequence``) and is reaped. Keep the
+        object (and ``join()`` it) for as long as the child should run.
         """
         h = self._handle()
         _flush_std_streams()
@@ -210,8 +217,8 @@ class Command:
         finally:
             self._cmd = None
             _c.tubo_command_free(h)
-        p = Process(name=self._program, daemon=daemon)
-        p._adopt(out.value)
+        p = Process(name=self._program)
+        p._adopt(out.value, owned_by_module=False)
         return p
 
     def __del__(self):
@@ -358,11 +365,12 @@ class Process:
             except PeerClosedError:
                 pass  # the child died at once; its exit code tells why
 
-    def _adopt(self, handle):
+    def _adopt(self, handle, owned_by_module=True):
         self._handle = handle
         self._started = True
-        with _children_lock:
-            _children.add(self)
+        if owned_by_module:  # like multiprocessing's children: kept until joined
+            with _children_lock:
+                _children.add(self)
 
     # -- state ---------------------------------------------------------------
 
@@ -385,6 +393,9 @@ class Process:
         """Reaps the child if it exits within ``timeout_ms`` (negative: forever)."""
         if self._exitcode is not None:
             return True
+        return interruptible(self._wait_once, timeout_ms)
+
+    def _wait_once(self, timeout_ms):
         code = ctypes.c_int()
         err = ctypes.c_void_p()
         rc = _c.tubo_process_wait_timeout(ctypes.byref(code), self._c_handle(), timeout_ms,
