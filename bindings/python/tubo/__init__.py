@@ -1,0 +1,53 @@
+"""tubo for Python: pipes, processes and byte messages over libtubo.so.1
+(ctypes; nothing to compile), with the names of ``multiprocessing``.
+
+    import tubo
+
+    def produce(out):
+        for i in range(3):
+            out.send_bytes(b"item %d" % i)
+
+    if __name__ == "__main__":
+        reader, writer = tubo.Pipe(duplex=False)
+        p = tubo.Process(target=produce, args=(writer,))   # writer is consumed
+        p.start()
+        try:
+            while True:
+                print(reader.recv_bytes())
+        except EOFError:                  # the child's end closed when it exited
+            pass
+        p.join()
+
+- ``Pipe``, ``Connection`` (``send_bytes``, ``recv_bytes``, ``recv_bytes_into``,
+  ``poll``, ``close``, ``fileno``, ``shutdown_write``), ``wait``:
+  ``tubo/connection.py``.
+- ``Process`` (a Python function in a new interpreter) and ``Command`` (the
+  exec start method): ``tubo/process.py``.
+- ``take_connection``: the worker side of contract 2.
+- Exceptions, one per C error code: ``tubo/errors.py``. End of stream is
+  ``EOFError``.
+
+The library is found through ``$TUBO_LIBRARY``, then next to this package,
+then the system loader; its major version is checked at import.
+"""
+from tubo import _lib
+from tubo.connection import Connection, Pipe, take_connection, wait
+from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, ChannelError,
+                         ClosedError, InvalidArgumentError, MessageTooLargeError, NoMemoryError,
+                         PeerClosedError, SpawnError, SystemCallError, TruncatedMessageError,
+                         TuboError, TuboTimeoutError)
+from tubo.process import DEVNULL, INHERIT, Command, Process, active_children
+
+__version__ = "1.0.0"
+library_version = _lib.version()
+"""The loaded libtubo's version string."""
+library_path = _lib.library_path
+"""How libtubo.so.1 was found (a path, or the soname for the system loader)."""
+
+__all__ = [
+    "BadLengthError", "BufferTooShort", "BufferTooSmallError", "ChannelError", "ClosedError",
+    "Command", "Connection", "DEVNULL", "INHERIT", "InvalidArgumentError",
+    "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "Pipe", "Process",
+    "SpawnError", "SystemCallError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
+    "active_children", "take_connection", "wait",
+]

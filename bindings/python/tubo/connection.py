@@ -1,0 +1,467 @@
+"""Connections: the ends of tubo pipes, with the API of
+``multiprocessing.connection.Connection`` (bytes only).
+
+    reader, writer = tubo.Pipe(duplex=False)
+    writer.send_bytes(b"hello")
+    writer.close()                    # the reader sees EOF next
+    reader.recv_bytes()               # b'hello'
+    reader.recv_bytes()               # raises EOFError
+
+Differences from ``multiprocessing`` (all deliberate):
+
+- Bytes only: no ``send``/``recv`` of pickled objects (pickle the object
+  yourself if you trust the peer).
+- ``recv_bytes(maxlength)``: a longer message raises ``MessageTooLargeError``
+  (an ``OSError``, as in CPython) but the message is *kept*: the connection
+  stays usable and the next ``recv_bytes()`` returns it. CPython has to make
+  the connection unusable because it has already consumed the header.
+- ``recv_bytes_into(buf)`` follows CPython exactly: a message that does not
+  fit raises ``multiprocessing.BufferTooShort`` whose ``args[0]`` is the whole
+  message (so it is consumed). ``e.size`` is its length.
+- A connection is *consumed* when it is handed to a child (``Process`` args,
+  ``Command.channel``, ``Command.stdin``...): it is closed in this process at
+  that moment, so the parent cannot keep a copy of a write end by mistake.
+- Framing errors are sticky (``TruncatedMessageError``, ``BadLengthError``,
+  ``MessageTooLargeError`` above ``max_message_size``): a byte stream cannot
+  be resynchronised, and every later receive raises the same error.
+
+Thread-safety: a Connection may be used from any thread, but not by two at
+once. Calls release the GIL while they block; in the main thread, blocking
+waits are sliced so that signal handlers (Ctrl-C) still run.
+"""
+import ctypes
+import math
+import os
+import threading
+import time
+
+from tubo import _lib
+from tubo.errors import (BufferTooShort, ClosedError, InvalidArgumentError, MessageTooLargeError,
+                         call, from_c)
+
+_c = _lib.lib
+
+
+def _timeout_ms(timeout):
+    """Seconds (float, None = forever) to the C ABI's milliseconds (negative = forever)."""
+    if timeout is None:
+        return -1
+    if timeout <= 0:
+        return 0
+    return min(math.ceil(timeout * 1000), 2**62)
+
+
+# The C library retries EINTR, so a call blocked in C never returns to run a
+# Python signal handler. In the main thread (the only one that runs them) a
+# wait longer than this is made of slices of it, so Ctrl-C (KeyboardInterrupt)
+# or another handler's exception interrupts a blocked receive, join or wait.
+_SLICE_MS = 100
+
+
+def interruptible(wait_once, timeout_ms):
+    """Calls ``wait_once(ms)`` until it returns a true value or ``timeout_ms``
+    (negative: forever) has passed; in the main thread, in slices of at most
+    ``_SLICE_MS``. Returns the last result."""
+    if (0 <= timeout_ms <= _SLICE_MS
+            or threading.current_thread() is not threading.main_thread()):
+        return wait_once(timeout_ms)
+    deadline = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+    while True:
+        if deadline is None:
+            slice_ms = _SLICE_MS
+        else:
+            slice_ms = max(0, min(_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
+        result = wait_once(slice_ms)
+        if result or (deadline is not None and time.monotonic() >= deadline):
+            return result
+
+
+class Connection:
+    """One end of a tubo pipe. Create them with ``Pipe()``, ``take_connection()``
+    or ``Connection.adopt_fd()``; the constructor is internal."""
+
+    __slots__ = ("_end", "_readable", "_writable", "__weakref__")
+
+    def __init__(self, _handle, _kind):
+        self._end = _handle
+        self._readable = _kind in (_lib.END_READ, _lib.END_DUPLEX)
+        self._writable = _kind in (_lib.END_WRITE, _lib.END_DUPLEX)
+
+    @classmethod
+    def _adopt(cls, handle):
+        if not handle:
+            raise InvalidArgumentError("no end")
+        return cls(handle, _c.tubo_end_kind_of(handle))
+
+    @classmethod
+    def adopt_fd(cls, fd, readable=True, writable=True):
+        """A Connection that owns ``fd`` (a blocking pipe or socket descriptor
+        carrying contract-1 frames), like ``multiprocessing.connection.Connection(fd, ...)``.
+
+        ``fd`` is consumed: closed by the Connection, or at once if this fails.
+        Readable and writable makes a duplex end (a socket).
+        """
+        fd = fd.__index__()
+        if not readable and not writable:
+            raise ValueError("at least one of `readable` and `writable` must be True")
+        kind = (_lib.END_DUPLEX if readable and writable else
+                _lib.END_READ if readable else _lib.END_WRITE)
+        out = ctypes.c_void_p()
+        call(_c.tubo_end_adopt_fd, ctypes.byref(out), fd, kind)
+        return cls(out.value, kind)
+
+    # -- state ---------------------------------------------------------------
+
+    def _check_closed(self):
+        if self._end is None:
+            raise ClosedError("handle is closed")
+
+    def _check_readable(self):
+        if not self._readable:
+            raise InvalidArgumentError("connection is write-only")
+
+    def _check_writable(self):
+        if not self._writable:
+            raise InvalidArgumentError("connection is read-only")
+
+    @property
+    def closed(self):
+        """True if the connection is closed (or was handed to a child)."""
+        return self._end is None
+
+    @property
+    def readable(self):
+        """True if the connection can receive."""
+        return self._readable
+
+    @property
+    def writable(self):
+        """True if the connection can send (False after ``shutdown_write``)."""
+        return self._writable
+
+    def fileno(self):
+        """The descriptor, borrowed: for ``select``/``poll`` only, never to read
+        or write behind the connection's back (it may hold read-ahead bytes)."""
+        self._check_closed()
+        return _c.tubo_end_fd(self._end)
+
+    @property
+    def max_message_size(self):
+        """The largest message this connection accepts (default 1 GiB); a larger
+        header is a sticky ``MessageTooLargeError`` before anything is allocated."""
+        self._check_closed()
+        self._check_readable()
+        return _c.tubo_end_max_message_size(self._end)
+
+    @max_message_size.setter
+    def max_message_size(self, value):
+        self._check_closed()
+        self._check_readable()
+        call(_c.tubo_end_set_max_message_size, self._end, value)
+
+    # -- sending -------------------------------------------------------------
+
+    def send_bytes(self, buf, offset=0, size=None):
+        """Sends ``buf[offset:offset + size]`` (any bytes-like object) as one message.
+
+        Blocks until the message is written; the bytes are copied or written
+        before it returns. Raises ``PeerClosedError`` (a ``BrokenPipeError``)
+        if the readers are gone.
+        """
+        self._check_closed()
+        self._check_writable()
+        m = memoryview(buf)
+        if m.itemsize > 1 or m.format != "B":
+            m = m.cast("B") if m.c_contiguous else memoryview(m.tobytes())
+        n = m.nbytes
+        if offset < 0:
+            raise ValueError("offset is negative")
+        if n < offset:
+            raise ValueError("buffer length < offset")
+        if size is None:
+            size = n - offset
+        elif size < 0:
+            raise ValueError("size is negative")
+        elif offset + size > n:
+            raise ValueError("buffer length < offset + size")
+        if size == 0:
+            call(_c.tubo_end_send, self._end, None, 0)
+            return
+        obj = m.obj
+        if type(obj) is bytes and m.nbytes == len(obj):
+            # Borrow the bytes object's own storage: no copy.
+            address = ctypes.cast(ctypes.c_char_p(obj), ctypes.c_void_p).value + offset
+            call(_c.tubo_end_send, self._end, address, size)
+        elif not m.readonly and m.c_contiguous:
+            window = (ctypes.c_char * size).from_buffer(m, offset)
+            try:
+                call(_c.tubo_end_send, self._end, ctypes.addressof(window), size)
+            finally:
+                del window
+        else:
+            data = m[offset:offset + size].tobytes()
+            call(_c.tubo_end_send, self._end, data, size)
+
+    def flush(self):
+        """Writes out what a send buffer holds (see ``send_buffer_size``)."""
+        self._check_closed()
+        self._check_writable()
+        call(_c.tubo_end_flush, self._end)
+
+    @property
+    def send_buffer_size(self):
+        """Send buffer capacity in bytes; 0 (the default) sends every message at once.
+        With a buffer, messages leave when it would overflow, on ``flush`` or ``close``."""
+        self._check_closed()
+        return _c.tubo_end_send_buffer_size(self._end)
+
+    @send_buffer_size.setter
+    def send_buffer_size(self, capacity):
+        self._check_closed()
+        self._check_writable()
+        call(_c.tubo_end_set_send_buffer_size, self._end, capacity)
+
+    def shutdown_write(self):
+        """Half-closes a duplex connection: the peer sees EOF, while its replies
+        still arrive here. Afterwards ``writable`` is False."""
+        self._check_closed()
+        call(_c.tubo_end_shutdown_write, self._end)
+        self._writable = False
+
+    # -- receiving -----------------------------------------------------------
+
+    def _recv_into_raw(self, out_len, address, capacity):
+        err = ctypes.c_void_p()
+        rc = _c.tubo_end_recv_into(ctypes.byref(out_len), self._end, address, capacity,
+                                   ctypes.byref(err))
+        if rc == _lib.E_BUFFER_TOO_SMALL:
+            _c.tubo_error_free(err.value)
+            return rc
+        if rc < 0:
+            raise from_c(rc, err.value)
+        return rc
+
+    def recv_bytes(self, maxlength=None):
+        """Receives the next message as ``bytes``; blocks until it has arrived.
+
+        Raises ``EOFError`` at end of stream (again on every later call),
+        ``TruncatedMessageError`` if the writer died mid-message. With
+        ``maxlength``, a longer message raises ``MessageTooLargeError`` and
+        stays unread.
+        """
+        self._check_closed()
+        self._check_readable()
+        if maxlength is not None and maxlength < 0:
+            raise ValueError("negative maxlength")
+        self._wait_readable()
+        if maxlength is not None:
+            needed = ctypes.c_size_t()
+            rc = self._recv_into_raw(needed, None, 0)
+            if rc == _lib.EOF:
+                raise EOFError
+            if rc == _lib.OK:
+                return b""  # an empty message, received
+            if needed.value > maxlength:
+                raise MessageTooLargeError(
+                    "bad message length: %d bytes, maxlength %d (the message is kept)"
+                    % (needed.value, maxlength))
+        return self._recv_new()
+
+    def _recv_new(self):
+        out = ctypes.POINTER(_lib.Bytes)()
+        if call(_c.tubo_end_recv, ctypes.byref(out), self._end) == _lib.EOF:
+            raise EOFError
+        try:
+            b = out.contents
+            return ctypes.string_at(b.data, b.len) if b.len else b""
+        finally:
+            _c.tubo_bytes_free(out)
+
+    def recv_bytes_into(self, buf, offset=0):
+        """Receives the next message into the writable buffer ``buf`` at byte
+        ``offset``; returns its size in bytes.
+
+        Like CPython: a message that does not fit raises
+        ``multiprocessing.BufferTooShort`` with the whole message as
+        ``args[0]`` (and ``size``, its length); it is consumed. ``EOFError`` at
+        end of stream.
+        """
+        self._check_closed()
+        self._check_readable()
+        with memoryview(buf) as view:
+            if view.readonly:
+                raise TypeError("recv_bytes_into needs a writable buffer")
+            bytesize = view.nbytes
+            if offset < 0:
+                raise ValueError("negative offset")
+            if offset > bytesize:
+                raise ValueError("offset too large")
+            if not view.c_contiguous:
+                raise ValueError("recv_bytes_into needs a contiguous buffer")
+            self._wait_readable()
+            m = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+            try:
+                capacity = bytesize - offset
+                window = (ctypes.c_char * capacity).from_buffer(m, offset) if capacity else None
+                got = ctypes.c_size_t()
+                try:
+                    rc = self._recv_into_raw(
+                        got, ctypes.addressof(window) if window is not None else None, capacity)
+                finally:
+                    del window
+            finally:
+                if m is not view:
+                    m.release()
+        if rc == _lib.EOF:
+            raise EOFError
+        if rc == _lib.E_BUFFER_TOO_SMALL:
+            message = self._recv_new()
+            e = BufferTooShort(message)
+            e.size = len(message)
+            raise e
+        return got.value
+
+    def poll(self, timeout=0.0):
+        """True if a receive would not block for its first byte (a message, or
+        end of stream). Waits up to ``timeout`` seconds; None waits forever."""
+        self._check_closed()
+        self._check_readable()
+        return interruptible(self._poll_once, _timeout_ms(timeout))
+
+    def _poll_once(self, timeout_ms):
+        ready = ctypes.c_int()
+        call(_c.tubo_end_poll, ctypes.byref(ready), self._end, timeout_ms)
+        return bool(ready.value)
+
+    def _wait_readable(self):
+        """In the main thread, waits for the first byte in interruptible slices."""
+        if threading.current_thread() is threading.main_thread():
+            interruptible(self._poll_once, -1)
+
+    # -- closing -------------------------------------------------------------
+
+    def close(self):
+        """Flushes and closes the connection; closing a closed one does nothing.
+        Closing the last write end makes the readers see EOF."""
+        end, self._end = self._end, None
+        if end is None:
+            return
+        try:
+            call(_c.tubo_end_close, end)
+        finally:
+            _c.tubo_end_free(end)
+
+    def _consume(self):
+        """Gives the C handle away (to a call that consumes it); the connection becomes closed."""
+        self._check_closed()
+        end, self._end = self._end, None
+        return end
+
+    def __del__(self):
+        # A backstop for a connection nobody closed: free it (flush errors ignored).
+        end = getattr(self, "_end", None)
+        if end is not None:
+            self._end = None
+            try:
+                _c.tubo_end_free(end)
+            except Exception:  # interpreter shutdown: the module may be half gone
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __reduce__(self):
+        raise TypeError(
+            "a tubo Connection can only be handed to a child: pass it in Process(args=...) or "
+            "Command.channel(), which consume it")
+
+    def __repr__(self):
+        if self._end is None:
+            return "<tubo.Connection closed>"
+        mode = ("r" if self._readable else "") + ("w" if self._writable else "")
+        return "<tubo.Connection fd=%d mode=%s>" % (_c.tubo_end_fd(self._end), mode)
+
+
+def Pipe(duplex=True):
+    """Returns a pair ``(conn1, conn2)`` of connected Connections, like
+    ``multiprocessing.Pipe``.
+
+    ``duplex=True``: both ends send and receive (a socket pair).
+    ``duplex=False``: ``conn1`` only receives and ``conn2`` only sends (a pipe).
+    """
+    first, second = ctypes.c_void_p(), ctypes.c_void_p()
+    if duplex:
+        call(_c.tubo_duplex_pipe_new, ctypes.byref(first), ctypes.byref(second))
+        return (Connection(first.value, _lib.END_DUPLEX), Connection(second.value, _lib.END_DUPLEX))
+    call(_c.tubo_pipe_new, ctypes.byref(first), ctypes.byref(second))
+    return Connection(first.value, _lib.END_READ), Connection(second.value, _lib.END_WRITE)
+
+
+_TAKE = {"r": "tubo_channel_take_reader", "w": "tubo_channel_take_writer",
+         "rw": "tubo_channel_take_duplex"}
+
+
+def _mode_from_environment(name):
+    for entry in os.environ.get("TUBO_CHANNELS", "").split(","):
+        parts = entry.split(":")
+        if len(parts) == 3 and parts[0] == name:
+            return parts[2]
+    return "r"  # let the library report a missing or malformed channel
+
+
+def take_connection(name, mode=None):
+    """Worker side of contract 2: takes the channel ``name`` that the spawner
+    passed (``TUBO_CHANNELS``), as a Connection.
+
+    ``mode`` is ``"r"``, ``"w"`` or ``"rw"``; it must match what the spawner
+    passed. None takes the mode from ``TUBO_CHANNELS``. Each name can be taken
+    once per process. Raises ``ChannelError`` if the variable is malformed, the
+    name is missing or taken, the mode does not match, or the fd is not open.
+    """
+    if mode is None:
+        mode = _mode_from_environment(name)
+    if mode not in _TAKE:
+        raise ValueError("mode must be 'r', 'w' or 'rw', not %r" % (mode,))
+    out = ctypes.c_void_p()
+    call(getattr(_c, _TAKE[mode]), ctypes.byref(out), _lib.encode(name, "channel name"))
+    return Connection._adopt(out.value)
+
+
+def wait(object_list, timeout=None):
+    """Waits until one or more of ``object_list`` is ready, like
+    ``multiprocessing.connection.wait``; returns the ready ones (a list, empty
+    after a timeout). ``timeout`` is in seconds, None waits forever.
+
+    A Connection is ready when a receive would not block (a message or end of
+    stream); a Process (or a Command's child) when it has exited. Built on the
+    C wait set (epoll and pidfds). Other objects are a TypeError.
+    """
+    from tubo.process import Process  # circular at import time
+    objects = list(object_list)
+    ws = ctypes.c_void_p()
+    call(_c.tubo_wait_set_new, ctypes.byref(ws))
+    try:
+        for key, obj in enumerate(objects):
+            if isinstance(obj, Connection):
+                obj._check_closed()
+                call(_c.tubo_wait_set_add_end, ws, obj._end, key)
+            elif isinstance(obj, Process):
+                call(_c.tubo_wait_set_add_process, ws, obj._c_handle(), key)
+            else:
+                raise TypeError("tubo.wait() takes Connections and Processes, not %s"
+                                % type(obj).__name__)
+        keys = (ctypes.c_uint64 * max(1, len(objects)))()
+        count = ctypes.c_size_t()
+
+        def wait_once(timeout_ms):
+            call(_c.tubo_wait_set_wait, ctypes.byref(count), ws, keys, len(objects), timeout_ms)
+            return count.value
+
+        interruptible(wait_once, _timeout_ms(timeout))
+        ready = sorted(keys[i] for i in range(count.value))
+        return [objects[k] for k in ready]
+    finally:
+        _c.tubo_wait_set_free(ws)
