@@ -202,6 +202,8 @@ def workloads_table(D, p):
         row(f"self worker to first message{lab} (C: posix_spawn ready.c + 1 byte; py: Process(spawn))",
             "p50", f"lib.spawn.self_ready{sfx}.p50", f"c.spawn.posix_spawn_ready{sfx}.p50",
             "py.spawn.mp_spawn.p50" if not sfx else None)
+    row("control: fork + _exit + waitpid from tubo_bench itself (C: from raw_bench)", "p50",
+        "lib.spawn.raw_fork_exit.p50", "c.spawn.fork_exit.p50", None)
     row("self worker to first message (py: Process(forkserver))", "p50",
         "lib.spawn.self_ready.p50", None, "py.spawn.mp_forkserver.p50")
     for n in (1, 64, 1024):

@@ -15,6 +15,7 @@
 //                     parent on CPU 0 and child on CPU 1
 //   spawn.fork_fn     tubo::Fork of a function returning 0, then Wait
 //   spawn.exec_true   tubo::Command("/bin/true").Spawn(), then Wait
+//   spawn.raw_fork_exit  control: fork + _exit + waitpid from this process
 //   spawn.self_ready  tubo::Command::Self("ready") with a channel; Recv of the
 //                     worker's first message, then Wait
 //                     (each also _rss256M: 256 MiB of touched 4 KiB pages in the parent)
@@ -27,6 +28,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -246,7 +248,9 @@ void PingPong(size_t size, long iters, long warm, int pin) {
 
 // ------------------------------------------------------------------ spawn
 
-enum class How { kForkFn, kExecTrue, kSelfReady };
+// kRawFork is a control, not tubo: fork + _exit + waitpid from this (bigger,
+// C++) process, to tell tubo's own cost from the cost of forking this process.
+enum class How { kForkFn, kExecTrue, kSelfReady, kRawFork };
 
 void SpawnOnce(How how) {
   tubo::ExitStatus st = tubo::ExitStatus::Exited(0);
@@ -259,6 +263,15 @@ void SpawnOnce(How how) {
     case How::kExecTrue: {
       tubo::Process p = Check(tubo::Command("/bin/true").Spawn(), "spawn /bin/true");
       st = Check(p.Wait(), "wait");
+      break;
+    }
+    case How::kRawFork: {
+      const pid_t pid = ::fork();
+      if (pid == 0) ::_exit(0);
+      int status = 0;
+      if (pid < 0 || ::waitpid(pid, &status, 0) != pid || status != 0) {
+        Die("raw fork", absl::InternalError("failed"));
+      }
       break;
     }
     case How::kSelfReady: {
@@ -285,7 +298,7 @@ void SpawnBench(How how, long runs, double cap_s, const std::string& suffix) {
     lat.push_back(t1 - t0);
     if ((t1 - start) / 1e9 > cap_s && i >= 20) break;
   }
-  const char* names[] = {"fork_fn", "exec_true", "self_ready"};
+  const char* names[] = {"fork_fn", "exec_true", "self_ready", "raw_fork_exit"};
   ReportLatency(std::string("spawn.") + names[static_cast<int>(how)] + suffix, lat);
 }
 
@@ -429,7 +442,9 @@ int main(int argc, char** argv) {
   }
   if (all || what == "spawn") {
     const long runs = Scaled(400, 20);
-    for (How h : {How::kForkFn, How::kExecTrue, How::kSelfReady}) SpawnBench(h, runs, 5.0, "");
+    for (How h : {How::kForkFn, How::kRawFork, How::kExecTrue, How::kSelfReady}) {
+      SpawnBench(h, runs, 5.0, "");
+    }
     const size_t big = 256u << 20;
     void* mem = mmap(nullptr, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) Die("mmap", absl::ErrnoToStatus(errno, "256 MiB"));
