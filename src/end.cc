@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "tubo/error.h"
 #include "tubo/internal/io.h"
+#include "tubo/internal/readiness.h"
 
 namespace tubo {
 namespace {
@@ -24,18 +25,41 @@ absl::Status ReadAheadError(int fd, size_t bytes) {
       " bytes already read ahead from it would be lost; receive them first"));
 }
 
+// After a receive: an end left holding read-ahead (or a sticky error) is
+// ready although its descriptor may show nothing; wait sets must look again.
+template <typename T>
+T NoteReadAhead(const internal::FrameReader& reader, T result) {
+  if (reader.buffered() > 0 || reader.failed()) internal::NoteUserSpaceReadiness();
+  return result;
+}
+
 }  // namespace
 
 // ReadEnd
 
+// Moving leaves `other` closed (so ready to a wait set watching it).
+ReadEnd::ReadEnd(ReadEnd&& other) noexcept
+    : fd_(std::move(other.fd_)), reader_(std::move(other.reader_)) {
+  internal::NoteUserSpaceReadiness();
+}
+
+ReadEnd& ReadEnd::operator=(ReadEnd&& other) noexcept {
+  if (this != &other) {
+    fd_ = std::move(other.fd_);
+    reader_ = std::move(other.reader_);
+    internal::NoteUserSpaceReadiness();
+  }
+  return *this;
+}
+
 absl::StatusOr<std::optional<Bytes>> ReadEnd::Recv() {
   if (!fd_) return ClosedError("recv");
-  return reader_.Recv(fd_.get());
+  return NoteReadAhead(reader_, reader_.Recv(fd_.get()));
 }
 
 absl::StatusOr<RecvResult> ReadEnd::RecvInto(void* buffer, size_t capacity) {
   if (!fd_) return ClosedError("recv");
-  return reader_.RecvInto(fd_.get(), buffer, capacity);
+  return NoteReadAhead(reader_, reader_.RecvInto(fd_.get(), buffer, capacity));
 }
 
 absl::StatusOr<bool> ReadEnd::Poll(absl::Duration timeout) {
@@ -46,6 +70,7 @@ absl::StatusOr<bool> ReadEnd::Poll(absl::Duration timeout) {
 absl::Status ReadEnd::Close() {
   fd_.Reset();
   reader_ = internal::FrameReader();
+  internal::NoteUserSpaceReadiness();
   return absl::OkStatus();
 }
 
@@ -53,6 +78,7 @@ absl::StatusOr<OwnedFd> ReadEnd::Release() {
   if (!fd_) return ClosedError("release");
   if (reader_.buffered() > 0) return ReadAheadError(fd_.get(), reader_.buffered());
   reader_ = internal::FrameReader();
+  internal::NoteUserSpaceReadiness();
   return std::move(fd_);
 }
 
@@ -104,6 +130,15 @@ absl::StatusOr<OwnedFd> WriteEnd::Release() {
 
 DuplexEnd::~DuplexEnd() { Close().IgnoreError(); }
 
+// Moving leaves `other` closed (so ready to a wait set watching it).
+DuplexEnd::DuplexEnd(DuplexEnd&& other) noexcept
+    : fd_(std::move(other.fd_)),
+      reader_(std::move(other.reader_)),
+      writer_(std::move(other.writer_)),
+      write_shut_(std::exchange(other.write_shut_, false)) {
+  internal::NoteUserSpaceReadiness();
+}
+
 DuplexEnd& DuplexEnd::operator=(DuplexEnd&& other) noexcept {
   if (this != &other) {
     Close().IgnoreError();
@@ -111,6 +146,7 @@ DuplexEnd& DuplexEnd::operator=(DuplexEnd&& other) noexcept {
     reader_ = std::move(other.reader_);
     writer_ = std::move(other.writer_);
     write_shut_ = std::exchange(other.write_shut_, false);
+    internal::NoteUserSpaceReadiness();
   }
   return *this;
 }
@@ -137,12 +173,12 @@ absl::Status DuplexEnd::SetSendBufferSize(size_t capacity) {
 
 absl::StatusOr<std::optional<Bytes>> DuplexEnd::Recv() {
   if (!fd_) return ClosedError("recv");
-  return reader_.Recv(fd_.get());
+  return NoteReadAhead(reader_, reader_.Recv(fd_.get()));
 }
 
 absl::StatusOr<RecvResult> DuplexEnd::RecvInto(void* buffer, size_t capacity) {
   if (!fd_) return ClosedError("recv");
-  return reader_.RecvInto(fd_.get(), buffer, capacity);
+  return NoteReadAhead(reader_, reader_.RecvInto(fd_.get(), buffer, capacity));
 }
 
 absl::StatusOr<bool> DuplexEnd::Poll(absl::Duration timeout) {
@@ -169,6 +205,7 @@ absl::Status DuplexEnd::Close() {
   reader_ = internal::FrameReader();
   writer_ = internal::FrameWriter();
   write_shut_ = false;
+  internal::NoteUserSpaceReadiness();
   return s;
 }
 
@@ -180,6 +217,7 @@ absl::StatusOr<OwnedFd> DuplexEnd::Release() {
   reader_ = internal::FrameReader();
   writer_ = internal::FrameWriter();
   write_shut_ = false;
+  internal::NoteUserSpaceReadiness();
   return std::move(fd_);
 }
 

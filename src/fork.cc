@@ -1,6 +1,7 @@
 // The fork start method: a callable in a forked child.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,13 +10,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <exception>
-#include <fstream>
 #include <iostream>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "tubo/error.h"
 #include "tubo/internal/child.h"
 #include "tubo/spawn.h"
@@ -28,18 +26,14 @@ absl::Status ForkError(absl::Status status) {
   return WithError(std::move(status), Error::kSpawn);
 }
 
-// The number of threads of this process, from /proc/self/stat (field 20), or
-// 0 if it cannot be read.
+// The number of threads of this process, or 0 if it cannot be told. The
+// link count of /proc/self/task is 2 plus the number of threads: one stat
+// (about 2.6 us) instead of reading and parsing /proc/self/stat (about 20 us,
+// most of it the kernel formatting the file).
 int CountThreads() {
-  std::ifstream in("/proc/self/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return 0;
-  std::vector<std::string> fields = absl::StrSplit(stat.substr(paren + 2), ' ');
-  int threads = 0;
-  // Field 3 (state) is the first after the command name; field 20 is num_threads.
-  if (fields.size() > 17 && absl::SimpleAtoi(fields[17], &threads)) return threads;
-  return 0;
+  struct stat st;
+  if (::stat("/proc/self/task", &st) != 0 || st.st_nlink < 3) return 0;
+  return static_cast<int>(st.st_nlink - 2);
 }
 
 void FlushStdio() {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "tubo/error.h"
 #include "tubo/internal/io.h"
+#include "tubo/internal/readiness.h"
 
 namespace tubo {
 namespace {
@@ -53,7 +54,9 @@ Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       pidfd_(std::move(other.pidfd_)),
       status_(std::exchange(other.status_, std::nullopt)),
-      stop_(other.stop_) {}
+      stop_(other.stop_) {
+  internal::NoteUserSpaceReadiness();  // `other` no longer owns a child
+}
 
 Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
@@ -62,6 +65,7 @@ Process& Process::operator=(Process&& other) noexcept {
     pidfd_ = std::move(other.pidfd_);
     status_ = std::exchange(other.status_, std::nullopt);
     stop_ = other.stop_;
+    internal::NoteUserSpaceReadiness();
   }
   return *this;
 }
@@ -77,6 +81,7 @@ absl::StatusOr<std::optional<ExitStatus>> Process::Reap(int flags) {
   if (info.si_pid == 0) return std::optional<ExitStatus>();  // WNOHANG: still running
   status_ = FromSiginfo(info);
   pidfd_.Reset();
+  internal::NoteUserSpaceReadiness();  // reaped: always ready to a wait set
   return status_;
 }
 
@@ -150,6 +155,7 @@ void Process::Detach() {
   }).detach();
   pid_ = -1;
   status_.reset();
+  internal::NoteUserSpaceReadiness();
 }
 
 }  // namespace tubo

@@ -70,9 +70,9 @@ class ReadEnd {
   /// be blocking; tubo does not change its flags.
   explicit ReadEnd(OwnedFd fd) : fd_(std::move(fd)) {}
   /// Moves the end; `other` becomes closed.
-  ReadEnd(ReadEnd&& other) noexcept = default;
+  ReadEnd(ReadEnd&& other) noexcept;
   /// Closes this end, then takes `other`'s; `other` becomes closed.
-  ReadEnd& operator=(ReadEnd&& other) noexcept = default;
+  ReadEnd& operator=(ReadEnd&& other) noexcept;
 
   /// Receives the next message into a new buffer. Blocks until a whole
   /// message or the end of the stream arrives.
@@ -204,7 +204,7 @@ class DuplexEnd {
   /// Flushes buffered messages (ignoring errors), then closes the descriptor.
   ~DuplexEnd();
   /// Moves the end, buffered messages included; `other` becomes closed.
-  DuplexEnd(DuplexEnd&& other) noexcept = default;
+  DuplexEnd(DuplexEnd&& other) noexcept;
   /// Closes this end as `Close` does (ignoring errors), then takes `other`'s.
   DuplexEnd& operator=(DuplexEnd&& other) noexcept;
 

@@ -21,6 +21,8 @@
 #ifndef TUBO_WAIT_H_
 #define TUBO_WAIT_H_
 
+#include <sys/epoll.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -88,6 +90,14 @@ class WaitSet {
 
   OwnedFd epoll_;
   absl::flat_hash_map<uint64_t, Entry> entries_;
+  // Keys found ready in user space by the last scan of every entry, and the
+  // readiness epoch (internal/readiness.h) that scan saw; a wait rescans all
+  // entries only when the epoch moved or entries were added.
+  std::vector<uint64_t> user_ready_;
+  uint64_t scanned_epoch_ = 0;
+  bool rescan_ = true;
+  // epoll_wait's result buffer, kept between waits: room for every entry.
+  std::vector<struct epoll_event> events_;
 };
 
 }  // namespace tubo

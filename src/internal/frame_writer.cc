@@ -33,6 +33,7 @@ FrameWriter& FrameWriter::operator=(FrameWriter&& other) noexcept {
     buf_ = std::move(other.buf_);
     capacity_ = std::exchange(other.capacity_, 0);
     used_ = std::exchange(other.used_, 0);
+    pipe_grown_ = std::exchange(other.pipe_grown_, false);
     sticky_ = std::exchange(other.sticky_, absl::OkStatus());
   }
   return *this;
@@ -57,6 +58,10 @@ absl::Status FrameWriter::Send(int fd, std::string_view message) {
     }
     used_ += frame;
     return absl::OkStatus();
+  }
+  if (message.size() >= kGrowPipeAt && !pipe_grown_ && kind_ != WriteKind::kSocket) {
+    pipe_grown_ = true;
+    TryGrowPipe(fd, kLargePipeSize);
   }
   // Does not fit (or unbuffered): what is held, the header and the payload
   // leave together in one writev.

@@ -2,6 +2,7 @@
 // and readiness waits that survive EINTR.
 #include "tubo/internal/io.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -128,6 +129,12 @@ absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count,
   }
   SigpipeBlock block;
   return WriteLoop(fd, /*socket=*/false, iov, count, op, written, &block);
+}
+
+void TryGrowPipe(int fd, size_t size) {
+  const int current = ::fcntl(fd, F_GETPIPE_SZ);
+  if (current < 0 || static_cast<size_t>(current) >= size) return;
+  ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(size));
 }
 
 absl::StatusOr<size_t> ReadSome(int fd, char* buf, size_t size) {

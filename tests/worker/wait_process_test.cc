@@ -97,6 +97,16 @@ TEST(WaitSetProcess, ProcessReapedAfterAddIsReady) {
   EXPECT_TRUE(set.Remove(8).ok());
 }
 
+TEST(WaitSetProcess, ProcessReapedAfterAnEarlierWaitIsReady) {
+  WaitSet set = NewSet();
+  Process child = ForkChild(absl::Seconds(30), [] { return 0; });
+  ASSERT_TRUE(set.Add(child, 8).ok());
+  EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({}));
+  ASSERT_TRUE(child.Kill().ok());
+  ASSERT_TRUE(child.Wait().ok());  // reaped between two waits
+  EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({8}));
+}
+
 TEST(WaitSetProcess, EmptyHandleIsAnError) {
   WaitSet set = NewSet();
   Process empty;

@@ -162,6 +162,36 @@ TEST(WaitSet, ReadAheadCountsAsReady) {
   EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({9}));
 }
 
+TEST(WaitSet, ReadAheadLeftAfterAnEarlierWaitCountsAsReady) {
+  // The set caches what it found ready in user space between waits; a
+  // receive that leaves read-ahead must still be seen by the next wait.
+  WaitSet set = NewSet();
+  Pipe pipe = NewPipe();
+  Pipe other = NewPipe();
+  ASSERT_TRUE(set.Add(pipe.reader, 9).ok());
+  ASSERT_TRUE(set.Add(other.reader, 10).ok());
+  EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({}));
+  ASSERT_TRUE(pipe.writer.Send("one").ok());
+  ASSERT_TRUE(pipe.writer.Send("two").ok());
+  EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({9}));
+  ASSERT_TRUE(pipe.reader.Recv().ok());
+  ASSERT_FALSE(KernelSaysReadable(pipe.reader.fd().get()));
+  EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({9}));
+  ASSERT_TRUE(pipe.reader.Recv().ok());
+  EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({}));
+}
+
+TEST(WaitSet, EndClosedAfterAnEarlierWaitIsReady) {
+  WaitSet set = NewSet();
+  Pipe first = NewPipe();
+  Pipe second = NewPipe();
+  ASSERT_TRUE(set.Add(first.reader, 1).ok());
+  ASSERT_TRUE(set.Add(second.reader, 2).ok());
+  EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({}));
+  ASSERT_TRUE(second.reader.Close().ok());
+  EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({2}));
+}
+
 TEST(WaitSet, ReadAheadDrainedIsNotReady) {
   WaitSet set = NewSet();
   Pipe pipe = NewPipe();

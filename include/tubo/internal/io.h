@@ -30,6 +30,11 @@ enum class WriteKind : unsigned char { kUnknown, kSocket, kOther };
 absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count,
                       const char* op, size_t* written = nullptr);
 
+// Best effort: if `fd` is a pipe smaller than `size` bytes, enlarges it
+// (F_SETPIPE_SZ). Failures (not a pipe, over /proc/sys/fs/pipe-max-size or
+// the user's pipe-user-pages limits) are ignored: the pipe keeps its size.
+void TryGrowPipe(int fd, size_t size);
+
 // One read(2) into `buf`, retrying EINTR. Returns bytes read, 0 at end of stream.
 // ECONNRESET counts as end of stream: a stream socket whose peer closed while
 // bytes sent to it were still unread reports it once, after every byte the

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""mp_bench.py -- the CPython baseline: tubo's workloads done with multiprocessing.
+
+Adapted from the reference harness's py/mp_bench.py (../shared/anchor-bench/py/):
+same workload names and method; run by tools/bench with /usr/bin/python3.
+
+Output: "py.<workload>.<metric> value unit" lines.
+  tp.<S>        Pipe(duplex=False); the parent send_bytes() N messages of S
+                bytes (first 8 bytes = sequence number, last byte = its low
+                byte); a fork-started child recv_bytes() until EOFError,
+                checking length, sequence and last byte. Timed from "child
+                ready" to "child reported its count". MB = 1e6 payload bytes.
+  tp_into.<S>   the same, the child using recv_bytes_into (large sizes)
+  pp_pipe_samecpu.<S>, pp_pipe_xcpu.<S>   two Pipe(duplex=False), the child
+                echoes recv_bytes -> send_bytes; both on CPU 0 / parent on CPU 0
+                and child on CPU 1. Round trip in microseconds.
+  spawn.mp_<method>   ctx.Process(target=noop).start(); .join(), for fork,
+                spawn and forkserver (warm-up runs excluded, so the forkserver's
+                own start is not counted)
+  mem.<S>       peak RSS growth of a fresh (spawn) process receiving one S-byte
+                message with recv_bytes, as a ratio to S
+
+Usage: python3 mp_bench.py <tp|pp|spawn|mem|all> [--scale F]
+Keep top-level imports light: spawn/forkserver children re-import this module.
+"""
+import multiprocessing as mp
+import os
+import struct
+import sys
+import time
+
+SCALE = 1.0
+SIZES = [(8, "8B"), (64, "64B"), (1024, "1KiB"), (64 << 10, "64KiB"),
+         (1 << 20, "1MiB"), (16 << 20, "16MiB")]
+# message counts per size at --scale 1 (~0.5-1 s each for CPython on a 2-vCPU VM)
+COUNTS = [300_000, 300_000, 200_000, 10_000, 500, 32]
+
+
+def out(name, value, unit):
+    print(f"{name} {value} {unit}", flush=True)
+
+
+def scaled(n, lo):
+    return max(lo, int(n * SCALE))
+
+
+def stamp(buf, size, seq):
+    if size >= 8:
+        struct.pack_into("<Q", buf, 0, seq)
+    if size > 8:
+        buf[size - 1] = seq & 0xff
+
+
+def verify(m, size, seq):
+    if len(m) < size:
+        return False
+    if size >= 8 and int.from_bytes(m[:8], "little") != seq:
+        return False
+    return size <= 8 or m[size - 1] == (seq & 0xff)
+
+
+# ---------------------------------------------------------------- throughput
+
+def _tp_child(r, w, status_w, size, into):
+    w.close()                       # drop our copy of the write end -> EOF works
+    status_w.send_bytes(b"R")
+    count = 0
+    ok = 1
+    try:
+        if into:
+            buf = bytearray(size)
+            while True:
+                n = r.recv_bytes_into(buf)
+                if n != size or not verify(buf, size, count):
+                    ok = 0
+                    break
+                count += 1
+        else:
+            while True:
+                m = r.recv_bytes()
+                if len(m) != size or not verify(m, size, count):
+                    ok = 0
+                    break
+                count += 1
+    except EOFError:
+        pass
+    status_w.send_bytes(struct.pack("<Qi", count, ok))
+
+
+def throughput(size, label, n, into=False):
+    ctx = mp.get_context("fork")
+    r, w = ctx.Pipe(duplex=False)
+    sr, sw = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_tp_child, args=(r, w, sw, size, into))
+    p.start()
+    r.close()
+    sw.close()
+    payload = bytearray(b"\xab" * size)
+    send = w.send_bytes
+    assert sr.recv_bytes() == b"R"
+    t0 = time.perf_counter()
+    for i in range(n):
+        stamp(payload, size, i)
+        send(payload)
+    w.close()                       # EOF
+    count, ok = struct.unpack("<Qi", sr.recv_bytes())
+    t1 = time.perf_counter()
+    p.join()
+    name = "py.%s.%s" % ("tp_into" if into else "tp", label)
+    if not ok or count != n or p.exitcode != 0:
+        print(f"{name} VALIDATION FAILED count={count}/{n}", file=sys.stderr)
+        out(name + ".msgs", "FAILED", "-")
+        return
+    secs = t1 - t0
+    out(name + ".msgs", "%.0f" % (n / secs), "msg/s")
+    out(name + ".MBps", "%.1f" % (n * size / secs / 1e6), "MB/s")
+
+
+# ----------------------------------------------------------------- ping-pong
+
+def _pp_child(r, w, to_close, cpu):
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    for c in to_close:
+        c.close()
+    recv, send = r.recv_bytes, w.send_bytes
+    try:
+        while True:
+            send(recv())
+    except EOFError:
+        pass
+
+
+def report_lat(name, v):
+    v.sort()
+    n = len(v)
+    out(name + ".p50", "%.3f" % (v[n // 2] / 1e3), "us")
+    out(name + ".p99", "%.3f" % (v[int(0.99 * (n - 1) + 0.5)] / 1e3), "us")
+    out(name + ".mean", "%.3f" % (sum(v) / n / 1e3), "us")
+    out(name + ".n", n, "runs")
+
+
+def pingpong(size, label, iters, warm, pin):
+    """pin 1: both on CPU 0; pin 2: parent CPU 0, child CPU 1."""
+    if pin == 2 and os.cpu_count() < 2:
+        return
+    ctx = mp.get_context("fork")
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    c_r, p_w = ctx.Pipe(duplex=False)   # parent -> child
+    p_r, c_w = ctx.Pipe(duplex=False)   # child -> parent
+    p = ctx.Process(target=_pp_child, args=(c_r, c_w, (p_w, p_r), 1 if pin == 2 else None))
+    p.start()
+    c_r.close()
+    c_w.close()
+    msg = bytearray(b"\xcd" * size)
+    send, recv = p_w.send_bytes, p_r.recv_bytes
+    clock = time.perf_counter_ns
+    lat = []
+    for i in range(warm + iters):
+        stamp(msg, size, i)
+        t0 = clock()
+        send(msg)
+        m = recv()
+        t1 = clock()
+        if len(m) != size or not verify(m, size, i):
+            raise SystemExit("pp validation failed")
+        if i >= warm:
+            lat.append(t1 - t0)
+    p_w.close()
+    p_r.close()
+    p.join()
+    os.sched_setaffinity(0, saved)
+    report_lat("py.pp_pipe_%s.%s" % ("samecpu" if pin == 1 else "xcpu", label), lat)
+
+
+# --------------------------------------------------------------------- spawn
+
+def noop():
+    pass
+
+
+def timed_runs(name, fn, runs, cap_s, warm=3):
+    for _ in range(warm):
+        fn()
+    lat = []
+    clock = time.perf_counter_ns
+    start = clock()
+    for i in range(runs):
+        t0 = clock()
+        fn()
+        t1 = clock()
+        lat.append(t1 - t0)
+        if (t1 - start) / 1e9 > cap_s and i >= 19:
+            break
+    report_lat(name, lat)
+
+
+def spawn_bench(runs, cap_s):
+    for method in ("fork", "spawn", "forkserver"):
+        ctx = mp.get_context(method)
+
+        def one(ctx=ctx):
+            p = ctx.Process(target=noop)
+            p.start()
+            p.join()
+            if p.exitcode != 0:
+                raise SystemExit(f"child failed ({ctx.get_start_method()})")
+        timed_runs(f"py.spawn.mp_{method}", one, runs, cap_s)
+
+
+# ----------------------------------------------------------------------- mem
+
+def _status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def _mem_child(r, report_w, size):
+    r.recv_bytes()                  # a first small message, as tubo_bench does
+    before = _status_kib("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")                # reset the peak RSS to the current RSS
+    m = r.recv_bytes()
+    peak = _status_kib("VmHWM")
+    ok = len(m) == size and verify(m, size, 7)
+    report_w.send_bytes(struct.pack("<qi", (peak - before) * 1024, ok))
+
+
+def mem_bench(size, label):
+    ctx = mp.get_context("spawn")   # a fresh interpreter, not a copy of this heap
+    r, w = ctx.Pipe(duplex=False)
+    rr, rw = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_mem_child, args=(r, rw, size))
+    p.start()
+    r.close()
+    rw.close()
+    w.send_bytes(b"hello")
+    payload = bytearray(b"\x11" * size)
+    stamp(payload, size, 7)
+    w.send_bytes(payload)
+    w.close()
+    growth, ok = struct.unpack("<qi", rr.recv_bytes())
+    p.join()
+    if not ok or p.exitcode != 0:
+        raise SystemExit("mem validation failed")
+    out(f"py.mem.{label}.ratio", "%.3f" % (growth / size), "x")
+    out(f"py.mem.{label}.growth", "%.2f" % (growth / 1048576), "MiB")
+
+
+# ---------------------------------------------------------------------- main
+
+def main():
+    global SCALE
+    what = "all"
+    args = sys.argv[1:]
+    i = 0
+    while i < len(args):
+        if args[i] == "--scale":
+            SCALE = float(args[i + 1])
+            i += 2
+            continue
+        what = args[i]
+        i += 1
+    out("py.info.nproc", os.cpu_count(), "cpus")
+    out("py.info.version", sys.version.split()[0], "cpython")
+    if what in ("all", "tp"):
+        for (size, label), n in zip(SIZES, COUNTS):
+            throughput(size, label, scaled(n, 16))
+        for (size, label), n in list(zip(SIZES, COUNTS))[3:]:
+            throughput(size, label, scaled(n, 16), into=True)
+    if what in ("all", "pp"):
+        it = scaled(20000, 200)
+        for pin in (1, 2):
+            for size, label in ((8, "8B"), (4096, "4KiB")):
+                pingpong(size, label, it, it // 20, pin)
+    if what in ("all", "spawn"):
+        spawn_bench(scaled(300, 20), 4.0 * min(1.0, max(SCALE, 0.25)))
+    if what in ("all", "mem"):
+        for size, label in ((1 << 20, "1MiB"), (16 << 20, "16MiB"), (128 << 20, "128MiB")):
+            mem_bench(size, label)
+
+
+if __name__ == "__main__":
+    main()

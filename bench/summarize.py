@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""summarize.py RESULTS_DIR [RESULTS_MD] -- tubo's benchmark tables from one run of tools/bench.
+
+Reads "<impl>.runN.txt" files (impl: lib = tubo, c = raw syscalls, py = CPython)
+holding "name value unit" lines (lines starting with '#' are comments), and:
+  - prints, and writes to RESULTS_MD, the goals of issue 6 (met / not met, with
+    the ratio) and a table of every workload: tubo beside each baseline, with
+    the ratio;
+  - prints "lib.<workload>.<metric> value unit" lines with the medians.
+
+Ratios are taken run by run (tubo and its baseline measured in the same run,
+minutes apart at most) and the median of those ratios is reported; the values
+shown are medians over runs. min..max over runs is shown as a noise indicator.
+(The layout follows the reference harness's summarize.py, ../shared/anchor-bench.)
+"""
+import glob
+import os
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+SIZES = ["8B", "64B", "1KiB", "64KiB", "1MiB", "16MiB"]
+SMALL = ["8B", "64B", "1KiB"]
+LARGE = ["1MiB", "16MiB"]
+
+
+def load(d):
+    vals, units = defaultdict(dict), {}
+    for path in sorted(glob.glob(os.path.join(d, "*.run*.txt"))):
+        run = int(re.search(r"\.run(\d+)\.txt$", path).group(1))
+        for line in open(path):
+            if line.startswith("#"):
+                continue
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            name, value, unit = parts
+            try:
+                vals[name][run] = float(value)
+            except ValueError:
+                continue
+            units[name] = unit
+    return vals, units
+
+
+class Data:
+    def __init__(self, d):
+        self.vals, self.units = load(d)
+
+    def med(self, name):
+        v = self.vals.get(name)
+        return statistics.median(v.values()) if v else None
+
+    def spread(self, name):
+        v = self.vals.get(name)
+        return (min(v.values()), max(v.values())) if v else None
+
+    def ratio(self, a, b):
+        """Median over runs of a/b, pairing the two figures of each run."""
+        va, vb = self.vals.get(a), self.vals.get(b)
+        if not va or not vb:
+            return None
+        rs = [va[r] / vb[r] for r in va if r in vb and vb[r]]
+        return statistics.median(rs) if rs else None
+
+
+def f_val(x, unit):
+    if x is None:
+        return "-"
+    if unit == "msg/s":
+        if x >= 1e6:
+            return "%.2f M" % (x / 1e6)
+        if x >= 1e3:
+            return "%.1f k" % (x / 1e3)
+        return "%.1f" % x
+    if unit == "MB/s":
+        return "%.0f MB/s" % x
+    if unit == "us":
+        return ("%.0f" if x >= 100 else "%.2f" if x < 10 else "%.1f") % x + " µs"
+    if unit == "x":
+        return "%.3f×" % x
+    return "%.3g %s" % (x, unit)
+
+
+def f_ratio(r):
+    return "-" if r is None else "%.2f×" % r
+
+
+def goals(D):
+    """Rows: (workload, goal text, tubo metric, baseline metric, op, threshold, note)."""
+    rows = []
+    for s in SMALL:
+        rows.append((f"tp {s}, one Send per message", "≥ 1.0× raw C one writev per message",
+                     f"lib.tp.{s}.msgs", f"c.tp.{s}.msgs", ">=", 1.0))
+        rows.append((f"tp {s}, one Send per message", "≥ 2× CPython send_bytes/recv_bytes",
+                     f"lib.tp.{s}.msgs", f"py.tp.{s}.msgs", ">=", 2.0))
+    for s in SMALL:
+        rows.append((f"tp {s}, buffered Send + flush", "≥ 0.7× raw C packing into 64 KiB",
+                     f"lib.tp_batched.{s}.msgs", f"c.tp_batched.{s}.msgs", ">=", 0.7))
+        rows.append((f"tp {s}, buffered Send + flush", "≥ 50× CPython send_bytes/recv_bytes",
+                     f"lib.tp_batched.{s}.msgs", f"py.tp.{s}.msgs", ">=", 50.0))
+    for s in LARGE:
+        rows.append((f"tp {s}, Send + Recv", "≥ 1.0× raw C with a 1 MiB pipe",
+                     f"lib.tp.{s}.MBps", f"c.tp_pipe1M.{s}.MBps", ">=", 1.0))
+        rows.append((f"tp {s}, Send + Recv", "≥ 3× CPython recv_bytes",
+                     f"lib.tp.{s}.MBps", f"py.tp.{s}.MBps", ">=", 3.0))
+    for pin, label in (("samecpu", "one CPU"), ("xcpu", "two CPUs")):
+        for s in ("8B", "4KiB"):
+            rows.append((f"ping-pong {s} p50, {label}", "≤ 1.1× raw C",
+                         f"lib.pp_pipe_{pin}.{s}.p50", f"c.pp_pipe_{pin}.{s}.p50", "<=", 1.1))
+    rows.append(("fork function start + join p50", "≤ 1.3× raw fork + _exit + waitpid",
+                 "lib.spawn.fork_fn.p50", "c.spawn.fork_exit.p50", "<=", 1.3))
+    rows.append(("exec /bin/true start + wait p50", "≤ 1.1× raw posix_spawn",
+                 "lib.spawn.exec_true.p50", "c.spawn.posix_spawn_true.p50", "<=", 1.1))
+    rows.append(("exec /bin/true, 256 MiB parent", "flat: ≤ 1.1× tubo's small-parent figure",
+                 "lib.spawn.exec_true_rss256M.p50", "lib.spawn.exec_true.p50", "<=", 1.1))
+    rows.append(("self worker until its first message p50",
+                 "≤ 1.2× raw posix_spawn of a small C program + 1-byte handshake",
+                 "lib.spawn.self_ready.p50", "c.spawn.posix_spawn_ready.p50", "<=", 1.2))
+    rows.append(("self worker until its first message p50",
+                 "≥ 50× faster than CPython Process(spawn)",
+                 "py.spawn.mp_spawn.p50", "lib.spawn.self_ready.p50", ">=", 50.0))
+    rows.append(("one wait over 1024 ends, one ready p50", "≤ 1.5× the cost with 1 end",
+                 "lib.wait.N1024.p50", "lib.wait.N1.p50", "<=", 1.5))
+    for s in ("1MiB", "16MiB", "128MiB"):
+        rows.append((f"memory receiving a {s} message", "peak RSS growth ≤ 1.1 × S",
+                     f"lib.mem.{s}.ratio", None, "<=", 1.1))
+    return rows
+
+
+NOT_YET = [
+    ("C ABI round trip", "≤ 1.05× the C++ API"),
+    ("Go binding round trip", "≤ 1.3× the C++ API"),
+    ("Python binding, ≥ 1 KiB messages", "≥ 1× CPython's own Connection"),
+]
+
+
+def goals_table(D, p):
+    p("| workload | goal | tubo | baseline | ratio | verdict |")
+    p("|---|---|---|---|---|---|")
+    met = unmet = 0
+    for work, goal, a, b, op, thr in goals(D):
+        va = D.med(a)
+        if b is None:
+            r = va
+            vb_s = "S"
+        else:
+            r = D.ratio(a, b)
+            vb_s = f"{f_val(D.med(b), D.units.get(b))} (`{b}`)"
+        if r is None:
+            verdict = "not measured"
+        elif (r >= thr) if op == ">=" else (r <= thr):
+            verdict = "**met**"
+            met += 1
+        else:
+            verdict = "**not met**"
+            unmet += 1
+        p(f"| {work} | {goal} | {f_val(va, D.units.get(a))} (`{a}`) | {vb_s} | "
+          f"{f_ratio(r)} | {verdict} |")
+    for work, goal in NOT_YET:
+        p(f"| {work} | {goal} | - | - | - | not yet measured: C ABI not merged |")
+    return met, unmet
+
+
+def workloads_table(D, p):
+    p("| workload | metric | tubo | raw C | tubo / C | CPython | tubo / CPython | tubo min..max |")
+    p("|---|---|---|---|---|---|---|---|")
+
+    def row(label, metric, lib, c, py):
+        u = D.units.get(lib) or D.units.get(c or "") or D.units.get(py or "")
+        sp = D.spread(lib)
+        sp_s = f"{f_val(sp[0], u)}..{f_val(sp[1], u)}" if sp else "-"
+        p(f"| {label} | {metric} | {f_val(D.med(lib), u)} | {f_val(D.med(c), u) if c else '-'} | "
+          f"{f_ratio(D.ratio(lib, c)) if c else '-'} | {f_val(D.med(py), u) if py else '-'} | "
+          f"{f_ratio(D.ratio(lib, py)) if py else '-'} | {sp_s} |")
+
+    for s in SIZES:
+        row(f"tp {s}, Send per message (Recv)", "msg/s", f"lib.tp.{s}.msgs", f"c.tp.{s}.msgs",
+            f"py.tp.{s}.msgs")
+        row(f"tp {s}, Send per message (Recv)", "MB/s", f"lib.tp.{s}.MBps", f"c.tp.{s}.MBps",
+            f"py.tp.{s}.MBps")
+    for s in SIZES[3:]:
+        row(f"tp {s} vs C with 1 MiB pipe", "MB/s", f"lib.tp.{s}.MBps", f"c.tp_pipe1M.{s}.MBps",
+            f"py.tp_into.{s}.MBps")
+        row(f"tp {s}, RecvInto (py: recv_bytes_into)", "MB/s", f"lib.tp_into.{s}.MBps",
+            f"c.tp_pipe1M.{s}.MBps", f"py.tp_into.{s}.MBps")
+    for s in SIZES:
+        row(f"tp {s}, buffered Send + flush (C: packed 64 KiB)", "msg/s",
+            f"lib.tp_batched.{s}.msgs", f"c.tp_batched.{s}.msgs", f"py.tp.{s}.msgs")
+    for pin, label in (("samecpu", "one CPU"), ("xcpu", "two CPUs")):
+        for s in ("8B", "4KiB"):
+            for m in ("p50", "p99"):
+                row(f"ping-pong {s}, {label}", m, f"lib.pp_pipe_{pin}.{s}.{m}",
+                    f"c.pp_pipe_{pin}.{s}.{m}", f"py.pp_pipe_{pin}.{s}.{m}")
+    for sfx, lab in (("", ""), ("_rss256M", ", 256 MiB parent")):
+        row(f"fork function + join{lab} (C: fork+_exit+waitpid; py: Process(fork))", "p50",
+            f"lib.spawn.fork_fn{sfx}.p50", f"c.spawn.fork_exit{sfx}.p50",
+            "py.spawn.mp_fork.p50" if not sfx else None)
+        row(f"exec /bin/true + wait{lab} (C: posix_spawn)", "p50",
+            f"lib.spawn.exec_true{sfx}.p50", f"c.spawn.posix_spawn_true{sfx}.p50", None)
+        row(f"self worker to first message{lab} (C: posix_spawn ready.c + 1 byte; py: Process(spawn))",
+            "p50", f"lib.spawn.self_ready{sfx}.p50", f"c.spawn.posix_spawn_ready{sfx}.p50",
+            "py.spawn.mp_spawn.p50" if not sfx else None)
+    row("control: fork + _exit + waitpid from tubo_bench itself (C: from raw_bench)", "p50",
+        "lib.spawn.raw_fork_exit.p50", "c.spawn.fork_exit.p50", None)
+    row("self worker to first message (py: Process(forkserver))", "p50",
+        "lib.spawn.self_ready.p50", None, "py.spawn.mp_forkserver.p50")
+    for n in (1, 64, 1024):
+        row(f"one wait over {n} ends, one ready (C: epoll_wait)", "p50", f"lib.wait.N{n}.p50",
+            f"c.wait.N{n}.p50", None)
+    for s in ("1MiB", "16MiB", "128MiB"):
+        row(f"peak RSS growth / S receiving {s} (py: recv_bytes)", "ratio", f"lib.mem.{s}.ratio",
+            None, f"py.mem.{s}.ratio")
+    for work, _ in NOT_YET:
+        p(f"| {work} | - | not yet measured: C ABI not merged | - | - | - | - | - |")
+
+
+def main():
+    d = sys.argv[1]
+    md_path = sys.argv[2] if len(sys.argv) > 2 else None
+    D = Data(d)
+    runs = {i: len(glob.glob(os.path.join(d, f"{i}.run*.txt"))) for i in ("lib", "c", "py")}
+    machine = open(os.path.join(d, "machine.txt")).read().strip() if os.path.exists(
+        os.path.join(d, "machine.txt")) else ""
+    o = []
+    p = o.append
+    p("# tubo benchmarks: results\n")
+    p("Written by `tools/bench` (bench/summarize.py); do not edit by hand. What the numbers")
+    p("mean, and what was changed in `src/` because of them: `bench/NOTES.md`.\n")
+    p("```")
+    p(machine)
+    p("```\n")
+    p(f"Runs per program: " + ", ".join(f"{k}={v}" for k, v in runs.items()) +
+      ". Values are medians over runs; ratios are medians of the per-run ratios "
+      "(tubo and baseline measured in the same run). Throughput: higher is better, "
+      "ratio = tubo / baseline. Latency (µs): lower is better, ratio = tubo / baseline.\n")
+    p("## Goals (issue 6)\n")
+    met, unmet = goals_table(D, p)
+    p(f"\n{met} met, {unmet} not met, {len(NOT_YET)} not yet measured.\n")
+    p("## Every workload\n")
+    workloads_table(D, p)
+    text = "\n".join(o) + "\n"
+    print(text)
+    if md_path:
+        with open(md_path, "w") as f:
+            f.write(text)
+    for name in sorted(k for k in D.vals if k.startswith("lib.") and ".info." not in k):
+        print(f"{name} {D.med(name):.6g} {D.units[name]}")
+
+
+if __name__ == "__main__":
+    main()

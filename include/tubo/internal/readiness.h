@@ -1,0 +1,35 @@
+// Internal: tells WaitSets that something may have become ready in user space.
+// Not part of the public API.
+//
+// A WaitSet must report an end that holds read-ahead (or a sticky error, or
+// was closed) and a process handle that no longer owns a child, although
+// epoll shows neither. Rather than look at every watched entry on every wait,
+// a set rescans only after this counter moved: it is bumped by every call
+// that can make an entry ready that way (a receive that leaves bytes read
+// ahead or fails for good, closing, releasing or moving an end, reaping,
+// detaching or moving a process handle). Between bumps, a wait costs in
+// proportion to what is ready.
+#ifndef TUBO_INTERNAL_READINESS_H_
+#define TUBO_INTERNAL_READINESS_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace tubo {
+namespace internal {
+
+inline std::atomic<uint64_t> user_space_readiness_epoch{0};
+
+// Records that some watched thing may have become ready in user space.
+inline void NoteUserSpaceReadiness() {
+  user_space_readiness_epoch.fetch_add(1, std::memory_order_relaxed);
+}
+
+inline uint64_t UserSpaceReadinessEpoch() {
+  return user_space_readiness_epoch.load(std::memory_order_relaxed);
+}
+
+}  // namespace internal
+}  // namespace tubo
+
+#endif  // TUBO_INTERNAL_READINESS_H_
