@@ -1,0 +1,81 @@
+// The exec start method's edges: structured errors for each way exec can
+// fail, and standard streams placed right even when the parent lacks them.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+#include "tubo/tubo.h"
+
+namespace {
+
+using tubo_test::ForkChild;
+
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+}
+
+void ExpectSpawnError(absl::StatusOr<tubo::Process> p, const std::string& part) {
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(tubo::ErrorOf(p.status()), tubo::Error::kSpawn) << p.status();
+  EXPECT_NE(std::string(p.status().message()).find(part), std::string::npos)
+      << p.status() << " lacks " << part;
+}
+
+TEST(SpawnErrors, MissingProgram) {
+  ExpectSpawnError(tubo::Command("/nonexistent/tubo-no-such-program").Spawn(),
+                   "spawn \"/nonexistent/tubo-no-such-program\": exec: No such file or directory");
+}
+
+TEST(SpawnErrors, NotExecutable) {
+  const std::string path = TempPath("not_executable");
+  std::ofstream(path) << "#!/bin/sh\nexit 0\n";
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  // root may execute a file only if some execute bit is set, so this holds for root too.
+  ExpectSpawnError(tubo::Command(path).Spawn(), "exec: Permission denied");
+}
+
+TEST(SpawnErrors, NotAProgram) {
+  const std::string path = TempPath("not_a_program");
+  std::ofstream(path) << "\x01\x02\x03 garbage, no #! line, no ELF header\n";
+  ASSERT_EQ(::chmod(path.c_str(), 0755), 0);
+  ExpectSpawnError(tubo::Command(path).Spawn(), "exec: Exec format error");
+}
+
+TEST(SpawnErrors, MissingWorkingDirectory) {
+  ExpectSpawnError(tubo::Command("/bin/true").WorkingDirectory("/nonexistent/tubo-dir").Spawn(),
+                   "chdir \"/nonexistent/tubo-dir\": No such file or directory");
+}
+
+TEST(SpawnErrors, MissingStdinFile) {
+  ExpectSpawnError(tubo::Command("/bin/true").Stdin(tubo::Stdio::File("/nonexistent/in")).Spawn(),
+                   "open stdin \"/nonexistent/in\"");
+}
+
+// Regression: with the parent's fd 0 closed, opening /dev/null for the
+// child's stdin returned 0 itself; the descriptor kept close-on-exec and the
+// program started without a stdin.
+TEST(SpawnStdio, NullStdinWhenTheParentHasNoFd0) {
+  pid_t pid = ForkChild([] {
+    ::close(0);
+    absl::StatusOr<tubo::Process> p =
+        tubo::Command("/bin/sh")
+            .Arg("-c")
+            .Arg("[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ]")
+            .Stdin(tubo::Stdio::Null())
+            .Spawn();
+    CHILD_CHECK(p.ok(), 2);
+    absl::StatusOr<tubo::ExitStatus> st = p->Wait();
+    CHILD_CHECK(st.ok(), 3);
+    CHILD_CHECK(st->success(), 4);
+    return 0;
+  });
+  EXPECT_CHILD_OK(pid);
+}
+
+}  // namespace
