@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -237,6 +238,27 @@ std::vector<std::string> BuildEnv(
   return env;
 }
 
+// The path the self start method executes. Normally /proc/self/exe itself:
+// it names the running binary even if its file was since replaced or
+// removed. An emulator such as valgrind virtualises /proc/self/exe for
+// readlink but not for execve, where it names the emulator's own binary: it
+// shows as readlink naming a file other than the one /proc/self/exe opens.
+// Then the path readlink gives is used. Decided once.
+const std::string& SelfExecutable() {
+  static const std::string* const path = [] {
+    auto* self = new std::string("/proc/self/exe");
+    char buf[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0 || n >= static_cast<ssize_t>(sizeof(buf)) - 1) return self;
+    const std::string link(buf, static_cast<size_t>(n));
+    struct stat named, running;
+    if (::stat(link.c_str(), &named) != 0 || ::stat("/proc/self/exe", &running) != 0) return self;
+    if (named.st_dev != running.st_dev || named.st_ino != running.st_ino) *self = link;
+    return self;
+  }();
+  return *path;
+}
+
 std::string FindEnv(const std::vector<std::string>& env, const std::string& name) {
   const std::string prefix = name + "=";
   for (const std::string& e : env) {
@@ -461,7 +483,7 @@ absl::StatusOr<Process> Command::Spawn() {
       candidates.push_back(absl::StrCat(dir.empty() ? "." : dir, "/", program_));
     }
   } else {
-    candidates.push_back(program_);
+    candidates.push_back(entry_.empty() ? program_ : SelfExecutable());
   }
   CStrings argv, envp, paths;
   for (const std::string& s : argv_strings) argv.Add(s);
