@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -18,7 +19,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "tubo/error.h"
 
 namespace tubo {
@@ -67,9 +67,13 @@ bool ParseFd(absl::string_view text, int* fd) {
 // The names taken in this process. Function-local so there is no static
 // initialisation order to get wrong, and never destroyed, so a channel taken
 // from a static destructor cannot touch a dead set.
+//
+// A std::mutex (pthreads), not absl::Mutex: the system abseil is built without
+// ThreadSanitizer annotations, so TSan cannot see absl::Mutex order accesses
+// and would report the set's own, correctly locked, accesses as races.
 struct TakenNames {
-  absl::Mutex mu;
-  absl::flat_hash_set<std::string> names ABSL_GUARDED_BY(mu);
+  std::mutex mu;
+  absl::flat_hash_set<std::string> names;  // guarded by mu
 };
 
 TakenNames& Taken() {
@@ -112,7 +116,7 @@ absl::StatusOr<OwnedFd> TakeChannel(absl::string_view name, absl::string_view mo
   }
 
   TakenNames& taken = Taken();
-  absl::MutexLock lock(&taken.mu);
+  std::lock_guard<std::mutex> lock(taken.mu);
   if (taken.names.contains(name)) {
     return ChannelError(absl::FailedPreconditionError(
         absl::StrCat(op, ": already taken in this process")));

@@ -5,10 +5,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <mutex>
 
-#include "absl/base/const_init.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "tubo/channel.h"
 
 namespace tubo {
@@ -16,7 +15,10 @@ namespace {
 
 constexpr char kEntryFlag[] = "--tubo-entry=";
 
-absl::Mutex registry_mutex(absl::kConstInit);
+// std::mutex (constant-initialised, so usable from any static initialiser),
+// not absl::Mutex: see TakenNames in channel.cc (the system abseil carries no
+// ThreadSanitizer annotations).
+std::mutex registry_mutex;
 
 // Function-local, so registration from any static initialiser finds it built.
 absl::flat_hash_map<std::string, EntryFunction>& Registry() {
@@ -28,12 +30,12 @@ absl::flat_hash_map<std::string, EntryFunction>& Registry() {
 
 bool RegisterEntry(const char* name, EntryFunction fn) {
   if (name == nullptr || fn == nullptr || !IsValidChannelName(name)) return false;
-  absl::MutexLock lock(&registry_mutex);
+  std::lock_guard<std::mutex> lock(registry_mutex);
   return Registry().emplace(name, fn).second;
 }
 
 EntryFunction FindEntry(const std::string& name) {
-  absl::MutexLock lock(&registry_mutex);
+  std::lock_guard<std::mutex> lock(registry_mutex);
   auto it = Registry().find(name);
   return it == Registry().end() ? nullptr : it->second;
 }

@@ -1,5 +1,6 @@
 // The fork start method: a callable in a forked child.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <exception>
@@ -36,6 +38,24 @@ int CountThreads() {
   return static_cast<int>(st.st_nlink - 2);
 }
 
+// Whether pidfd_open(2) can be used here: not under kernels before 5.3,
+// seccomp profiles that predate it (EPERM) or valgrind up to 3.19 (ENOSYS).
+// Asked once, with this process's own pid.
+std::atomic<bool> g_pidfd_open_disabled{false};
+
+bool PidfdOpenWorks() {
+  if (g_pidfd_open_disabled.load(std::memory_order_relaxed)) return false;
+  static const bool works = [] {
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+    if (fd >= 0) {
+      ::close(fd);
+      return true;
+    }
+    return errno != ENOSYS && errno != EPERM;
+  }();
+  return works;
+}
+
 void FlushStdio() {
   std::cout.flush();
   std::cerr.flush();
@@ -44,6 +64,8 @@ void FlushStdio() {
 }
 
 }  // namespace
+
+void DisablePidfdOpenForTesting() { g_pidfd_open_disabled = true; }
 
 absl::Status PrepareForChild(ReadEnd&) { return absl::OkStatus(); }
 absl::Status PrepareForChild(WriteEnd& end) { return end.Flush(); }
@@ -62,7 +84,16 @@ absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<
     }
   }
   FlushStdio();
-  pid_t pid = ::fork();
+  // Normally fork(), then pidfd_open. Where pidfd_open is missing, the child
+  // is created by the clone system call itself with CLONE_PIDFD (a fork at
+  // the system-call level; glibc's fork bookkeeping and pthread_atfork
+  // handlers do not run, which a single-threaded parent does not need).
+  const bool have_pidfd_open = PidfdOpenWorks();
+  int pidfd = -1;
+  pid_t pid = have_pidfd_open
+                  ? ::fork()
+                  : static_cast<pid_t>(::syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, nullptr,
+                                                 &pidfd, nullptr, nullptr));
   if (pid < 0) return ForkError(absl::ErrnoToStatus(errno, "fork"));
   if (pid == 0) {
     ResetSignals();
@@ -80,8 +111,9 @@ absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<
     FlushStdio();
     ::_exit(code & 0xff);
   }
+  if (!have_pidfd_open) return Process(pid, OwnedFd::Adopt(pidfd));
   // glibc 2.36 declares pidfd_open without C linkage for C++; use the syscall.
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
     int err = errno;
     ::kill(pid, SIGKILL);

@@ -7,10 +7,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/cleanup/cleanup.h"
@@ -21,7 +24,6 @@
 #include "tubo/channel.h"
 #include "tubo/entry.h"
 #include "tubo/error.h"
-#include "tubo/internal/child.h"
 
 extern char** environ;
 
@@ -65,46 +67,114 @@ struct ChildPlan {
   int error = 0;
 };
 
-[[noreturn]] void ChildFail(ChildPlan* plan, Stage stage, int index, int error) {
+// The child runs in the parent's memory (CLONE_VM) until it execs, on its
+// own small stack, while the parent waits (CLONE_VFORK). So it makes raw
+// system calls only, never libc functions that a sanitizer intercepts: those
+// keep their books in memory the child shares with the parent (TSan's sigaction
+// records handlers there, its clone and close interceptors update its thread
+// and descriptor state), and the child's calls would corrupt the parent's.
+// For the same reason the child's code is not instrumented by sanitizers.
+#if defined(__clang__)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define TUBO_CHILD_CODE \
+  __attribute__((disable_sanitizer_instrumentation, no_sanitize("address", "thread", "undefined", "memory")))
+#else
+#define TUBO_CHILD_CODE __attribute__((no_sanitize("address", "thread", "undefined", "memory")))
+#endif
+#else
+#define TUBO_CHILD_CODE
+#endif
+
+// ThreadSanitizer intercepts clone() to model fork-like children; with
+// CLONE_VM the child's half of that model runs on the parent's thread state
+// and the parent then fails a CHECK. The child here runs no instrumented code,
+// so under TSan the call goes to glibc's implementation (exported as __clone,
+// of which clone is a weak alias) directly.
+#if defined(__SANITIZE_THREAD__)
+#define TUBO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TUBO_TSAN 1
+#endif
+#endif
+#ifdef TUBO_TSAN
+extern "C" int __clone(int (*fn)(void*), void* stack, int flags, void* arg, ...);
+#define TUBO_CLONE __clone
+#else
+#define TUBO_CLONE ::clone
+#endif
+
+// The kernel's struct sigaction (x86-64 and arm64 layout), for rt_sigaction.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  uint64_t mask;
+};
+constexpr int kKernelSigsetSize = 8;
+constexpr int kMaxSignal = 64;
+
+[[noreturn]] TUBO_CHILD_CODE void ChildFail(ChildPlan* plan, Stage stage, int index, int error) {
   plan->stage = stage;
   plan->stage_index = index;
   plan->error = error;
-  ::_exit(127);
+  for (;;) ::syscall(SYS_exit_group, 127);
 }
 
-int ChildMain(void* arg) {
+TUBO_CHILD_CODE int ChildMain(void* arg) {
   ChildPlan* plan = static_cast<ChildPlan*>(arg);
-  if (int err = internal::ResetSignals()) ChildFail(plan, Stage::kSignals, 0, err);
+  // Default dispositions for every signal that has a handler or is ignored
+  // (execve keeps ignored ones ignored), then an empty mask.
+  for (int sig = 1; sig <= kMaxSignal; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    KernelSigaction old = {};
+    if (::syscall(SYS_rt_sigaction, sig, nullptr, &old, kKernelSigsetSize) != 0) continue;
+    if (old.handler == SIG_DFL) continue;
+    KernelSigaction dfl = {};
+    dfl.handler = SIG_DFL;
+    if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, kKernelSigsetSize) != 0) {
+      ChildFail(plan, Stage::kSignals, 0, errno);
+    }
+  }
+  const uint64_t no_signals = 0;
+  if (::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &no_signals, nullptr, kKernelSigsetSize) != 0) {
+    ChildFail(plan, Stage::kSignals, 0, errno);
+  }
   for (int i = 0; i < 3; ++i) {
     const StdioPlan& s = plan->stdio[i];
     int fd = s.fd;
     if (s.path != nullptr) {
-      fd = ::open(s.path, s.flags | O_CLOEXEC, 0666);
+      fd = static_cast<int>(::syscall(SYS_openat, AT_FDCWD, s.path, s.flags | O_CLOEXEC, 0666));
       if (fd < 0) ChildFail(plan, Stage::kOpenStdio, i, errno);
     }
+    if (fd < 0) continue;
     if (fd == i) {
-      // The file landed on the stream itself (the parent had it closed): a
-      // dup2 would do nothing, so keep it and clear close-on-exec instead.
-      if (::fcntl(i, F_SETFD, 0) < 0) ChildFail(plan, Stage::kDupStdio, i, errno);
-    } else if (fd >= 0) {
-      if (::dup2(fd, i) < 0) ChildFail(plan, Stage::kDupStdio, i, errno);
-      if (s.path != nullptr) ::close(fd);
+      // Opened onto the very number (the parent had it closed): keep it, but
+      // without close-on-exec, or the program would start without it.
+      if (::syscall(SYS_fcntl, fd, F_SETFD, 0) != 0) ChildFail(plan, Stage::kDupStdio, i, errno);
+      continue;
     }
+    if (::syscall(SYS_dup3, fd, i, 0) < 0) ChildFail(plan, Stage::kDupStdio, i, errno);
+    if (s.path != nullptr) ::syscall(SYS_close, fd);
   }
   for (int j = 0; j < plan->channel_count; ++j) {
-    // Sources are all above the targets, so no dup2 clobbers a later source;
-    // dup2 leaves the target without close-on-exec.
-    if (::dup2(plan->channel_fds[j], 3 + j) < 0) ChildFail(plan, Stage::kDupChannel, j, errno);
+    // Sources are all above the targets, so no dup3 clobbers a later source;
+    // the target is left without close-on-exec.
+    if (::syscall(SYS_dup3, plan->channel_fds[j], 3 + j, 0) < 0) {
+      ChildFail(plan, Stage::kDupChannel, j, errno);
+    }
   }
-  if (plan->cwd != nullptr && ::chdir(plan->cwd) < 0) ChildFail(plan, Stage::kChdir, 0, errno);
-  if (::close_range(3 + plan->channel_count, ~0U, 0) < 0) {
+  if (plan->cwd != nullptr && ::syscall(SYS_chdir, plan->cwd) != 0) {
+    ChildFail(plan, Stage::kChdir, 0, errno);
+  }
+  if (::syscall(SYS_close_range, 3 + plan->channel_count, ~0U, 0) != 0) {
     ChildFail(plan, Stage::kCloseRange, 0, errno);
   }
   // Like execvp: remember EACCES, go on after ENOENT/ENOTDIR, stop otherwise.
   int err = ENOENT;
   bool denied = false;
   for (const char* const* c = plan->candidates; *c != nullptr; ++c) {
-    ::execve(*c, plan->argv, plan->envp);
+    ::syscall(SYS_execve, *c, plan->argv, plan->envp);
     err = errno;
     if (err == EACCES) {
       denied = true;
@@ -166,6 +236,27 @@ std::vector<std::string> BuildEnv(
   for (const auto& [name, value] : changes) set(name, value);
   set(kChannelsEnvVar, channels.empty() ? std::nullopt : std::optional<std::string>(channels));
   return env;
+}
+
+// The path the self start method executes. Normally /proc/self/exe itself:
+// it names the running binary even if its file was since replaced or
+// removed. An emulator such as valgrind virtualises /proc/self/exe for
+// readlink but not for execve, where it names the emulator's own binary: it
+// shows as readlink naming a file other than the one /proc/self/exe opens.
+// Then the path readlink gives is used. Decided once.
+const std::string& SelfExecutable() {
+  static const std::string* const path = [] {
+    auto* self = new std::string("/proc/self/exe");
+    char buf[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0 || n >= static_cast<ssize_t>(sizeof(buf)) - 1) return self;
+    const std::string link(buf, static_cast<size_t>(n));
+    struct stat named, running;
+    if (::stat(link.c_str(), &named) != 0 || ::stat("/proc/self/exe", &running) != 0) return self;
+    if (named.st_dev != running.st_dev || named.st_ino != running.st_ino) *self = link;
+    return self;
+  }();
+  return *path;
 }
 
 std::string FindEnv(const std::vector<std::string>& env, const std::string& name) {
@@ -392,7 +483,7 @@ absl::StatusOr<Process> Command::Spawn() {
       candidates.push_back(absl::StrCat(dir.empty() ? "." : dir, "/", program_));
     }
   } else {
-    candidates.push_back(program_);
+    candidates.push_back(entry_.empty() ? program_ : SelfExecutable());
   }
   CStrings argv, envp, paths;
   for (const std::string& s : argv_strings) argv.Add(s);
@@ -414,7 +505,7 @@ absl::StatusOr<Process> Command::Spawn() {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int pidfd = -1;
-  pid_t pid = ::clone(ChildMain, static_cast<char*>(stack) + kChildStackSize,
+  pid_t pid = TUBO_CLONE(ChildMain, static_cast<char*>(stack) + kChildStackSize,
                       CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &plan, &pidfd);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);

@@ -244,4 +244,33 @@ TEST(Eintr, PollKeepsItsDeadlineUnderASignalStorm) {
   EXPECT_GT(g_alarms.load(), 0);
 }
 
+// The exec child shares the parent's memory until it execs (CLONE_VM): resetting
+// its signal dispositions must not touch anything of the parent's. (Found under
+// ThreadSanitizer: its sigaction interceptor records handlers in memory the
+// child shared, so the parent's handler was replaced by SIG_DFL and lost.)
+std::atomic<int> g_usr1{0};
+void CountUsr1(int) { g_usr1.fetch_add(1); }
+
+TEST(SpawnSignals, ParentHandlersSurviveAnExecSpawn) {
+  struct sigaction sa, old;
+  std::memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = CountUsr1;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<tubo::Process> p = tubo::Command("/bin/true").Spawn();
+    ASSERT_TRUE(p.ok()) << p.status();
+    absl::StatusOr<tubo::ExitStatus> st = p->Wait();
+    ASSERT_TRUE(st.ok()) << st.status();
+    EXPECT_TRUE(st->success()) << st->ToString();
+  }
+  g_usr1 = 0;
+  ASSERT_EQ(::raise(SIGUSR1), 0);  // delivered before raise returns
+  EXPECT_EQ(g_usr1.load(), 1);
+  struct sigaction now;
+  ASSERT_EQ(sigaction(SIGUSR1, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, &CountUsr1);
+  sigaction(SIGUSR1, &old, nullptr);
+}
+
 }  // namespace

@@ -77,6 +77,10 @@ absl::Status PrepareForChild(DuplexEnd& end);
 absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<int>& keep,
                                   absl::FunctionRef<int()> child);
 
+// Makes Fork behave as where pidfd_open(2) is missing (it then creates the
+// child with clone(CLONE_PIDFD)). For tests of that path only.
+void DisablePidfdOpenForTesting();
+
 template <typename T>
 inline constexpr bool kIsEnd = std::is_same_v<T, ReadEnd> || std::is_same_v<T, WriteEnd> ||
                                std::is_same_v<T, DuplexEnd>;
