@@ -17,10 +17,16 @@ Output: "py.<workload>.<metric> value unit" lines.
   spawn.mp_<method>   ctx.Process(target=noop).start(); .join(), for fork,
                 spawn and forkserver (warm-up runs excluded, so the forkserver's
                 own start is not counted)
+  rt.<S>        the baseline of the "abi" section's Python goal: two os.pipe()s
+                wrapped in multiprocessing.connection.Connection; the parent
+                send_bytes() an S-byte message to bench/echo_peer (raw C,
+                subprocess with TUBO_CHANNELS, as tubo's Command passes them)
+                and recv_bytes() its echo. Same peer and counts as the
+                tubo programs (tubo_bench.cc RoundTrip, abi_bench_py.py).
   mem.<S>       peak RSS growth of a fresh (spawn) process receiving one S-byte
                 message with recv_bytes, as a ratio to S
 
-Usage: python3 mp_bench.py <tp|pp|spawn|mem|all> [--scale F]
+Usage: python3 mp_bench.py <tp|pp|spawn|mem|rt|all> [--scale F] [--peer PATH]
 Keep top-level imports light: spawn/forkserver children re-import this module.
 """
 import multiprocessing as mp
@@ -174,6 +180,45 @@ def pingpong(size, label, iters, warm, pin):
     report_lat("py.pp_pipe_%s.%s" % ("samecpu" if pin == 1 else "xcpu", label), lat)
 
 
+# ------------------------------------------------------------ rt (abi section)
+
+# Shared with tubo_bench.cc, abi_bench.c, go/abi_bench.go and abi_bench_py.py.
+RT = [(8, "8B", 20000), (1024, "1KiB", 20000), (64 << 10, "64KiB", 4000),
+      (1 << 20, "1MiB", 400)]
+
+
+def round_trip(peer, size, label, iters, warm):
+    import subprocess
+    from multiprocessing.connection import Connection
+    c_r, p_w = os.pipe()    # parent -> peer
+    p_r, c_w = os.pipe()    # peer -> parent
+    env = dict(os.environ, TUBO_CHANNELS="in:%d:r,out:%d:w" % (c_r, c_w))
+    child = subprocess.Popen([peer], pass_fds=(c_r, c_w), env=env)
+    os.close(c_r)
+    os.close(c_w)
+    w = Connection(p_w, readable=False)
+    r = Connection(p_r, writable=False)
+    msg = bytearray(b"\xcd" * size)
+    send, recv = w.send_bytes, r.recv_bytes
+    clock = time.perf_counter_ns
+    lat = []
+    for i in range(warm + iters):
+        stamp(msg, size, i)
+        t0 = clock()
+        send(msg)
+        m = recv()
+        t1 = clock()
+        if len(m) != size or not verify(m, size, i):
+            raise SystemExit("rt validation failed")
+        if i >= warm:
+            lat.append(t1 - t0)
+    w.close()
+    if child.wait() != 0:
+        raise SystemExit("echo_peer exited %d" % child.returncode)
+    r.close()
+    report_lat("py.rt." + label, lat)
+
+
 # --------------------------------------------------------------------- spawn
 
 def noop():
@@ -256,11 +301,16 @@ def mem_bench(size, label):
 def main():
     global SCALE
     what = "all"
+    peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "echo_peer")
     args = sys.argv[1:]
     i = 0
     while i < len(args):
         if args[i] == "--scale":
             SCALE = float(args[i + 1])
+            i += 2
+            continue
+        if args[i] == "--peer":
+            peer = args[i + 1]
             i += 2
             continue
         what = args[i]
@@ -279,6 +329,10 @@ def main():
                 pingpong(size, label, it, it // 20, pin)
     if what in ("all", "spawn"):
         spawn_bench(scaled(300, 20), 4.0 * min(1.0, max(SCALE, 0.25)))
+    if what in ("all", "rt"):
+        for size, label, n in RT:
+            it = scaled(n, 50)
+            round_trip(peer, size, label, it, max(5, it // 20))
     if what in ("all", "mem"):
         for size, label in ((1 << 20, "1MiB"), (16 << 20, "16MiB"), (128 << 20, "128MiB")):
             mem_bench(size, label)

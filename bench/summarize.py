@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """summarize.py RESULTS_DIR [RESULTS_MD] -- tubo's benchmark tables from one run of tools/bench.
 
-Reads "<impl>.runN.txt" files (impl: lib = tubo, c = raw syscalls, py = CPython)
+Reads "<impl>.runN.txt" files (impl: lib = tubo, c = raw syscalls, py = CPython;
+lib also holds the "abi" section's rt_capi, rt_go and rt_py figures, from the C
+ABI, Go and Python binding programs)
 holding "name value unit" lines (lines starting with '#' are comments), and:
   - prints, and writes to RESULTS_MD, the goals of issue 6 (met / not met, with
     the ratio) and a table of every workload: tubo beside each baseline, with
@@ -126,14 +128,22 @@ def goals(D):
     for s in ("1MiB", "16MiB", "128MiB"):
         rows.append((f"memory receiving a {s} message", "peak RSS growth ≤ 1.1 × S",
                      f"lib.mem.{s}.ratio", None, "<=", 1.1))
+    # The abi section: round trip (send + receive of the echo) p50, all
+    # against bench/echo_peer on one CPU.
+    for s in RT_SIZES:
+        rows.append((f"round trip {s} p50 through the C ABI", "≤ 1.05× the C++ API",
+                     f"lib.rt_capi.{s}.p50", f"lib.rt.{s}.p50", "<=", 1.05))
+    for s in RT_SIZES:
+        rows.append((f"round trip {s} p50 through the Go binding", "≤ 1.3× the C++ API",
+                     f"lib.rt_go.{s}.p50", f"lib.rt.{s}.p50", "<=", 1.3))
+    for s in RT_SIZES[1:]:
+        rows.append((f"round trip {s} p50 through the Python binding",
+                     "≥ 1× CPython's own Connection (latency ≤ 1.0×)",
+                     f"lib.rt_py.{s}.p50", f"py.rt.{s}.p50", "<=", 1.0))
     return rows
 
 
-NOT_YET = [
-    ("C ABI round trip", "≤ 1.05× the C++ API"),
-    ("Go binding round trip", "≤ 1.3× the C++ API"),
-    ("Python binding, ≥ 1 KiB messages", "≥ 1× CPython's own Connection"),
-]
+RT_SIZES = ["8B", "1KiB", "64KiB", "1MiB"]
 
 
 def goals_table(D, p):
@@ -158,8 +168,6 @@ def goals_table(D, p):
             unmet += 1
         p(f"| {work} | {goal} | {f_val(va, D.units.get(a))} (`{a}`) | {vb_s} | "
           f"{f_ratio(r)} | {verdict} |")
-    for work, goal in NOT_YET:
-        p(f"| {work} | {goal} | - | - | - | not yet measured: C ABI not merged |")
     return met, unmet
 
 
@@ -212,8 +220,21 @@ def workloads_table(D, p):
     for s in ("1MiB", "16MiB", "128MiB"):
         row(f"peak RSS growth / S receiving {s} (py: recv_bytes)", "ratio", f"lib.mem.{s}.ratio",
             None, f"py.mem.{s}.ratio")
-    for work, _ in NOT_YET:
-        p(f"| {work} | - | not yet measured: C ABI not merged | - | - | - | - | - |")
+
+
+def abi_table(D, p):
+    """The abi section: one round trip through each API, same peer, same pipes."""
+    p("| size | metric | C++ API | C ABI | C ABI / C++ | Go | Go / C++ | Python binding | "
+      "CPython Connection | binding / CPython |")
+    p("|---|---|---|---|---|---|---|---|---|---|")
+    for s in RT_SIZES:
+        for m in ("p50", "p99"):
+            cpp, capi, go = f"lib.rt.{s}.{m}", f"lib.rt_capi.{s}.{m}", f"lib.rt_go.{s}.{m}"
+            pyb, mp = f"lib.rt_py.{s}.{m}", f"py.rt.{s}.{m}"
+            p(f"| {s} | {m} | {f_val(D.med(cpp), 'us')} | {f_val(D.med(capi), 'us')} | "
+              f"{f_ratio(D.ratio(capi, cpp))} | {f_val(D.med(go), 'us')} | "
+              f"{f_ratio(D.ratio(go, cpp))} | {f_val(D.med(pyb), 'us')} | "
+              f"{f_val(D.med(mp), 'us')} | {f_ratio(D.ratio(pyb, mp))} |")
 
 
 def main():
@@ -237,9 +258,16 @@ def main():
       "ratio = tubo / baseline. Latency (µs): lower is better, ratio = tubo / baseline.\n")
     p("## Goals (issue 6)\n")
     met, unmet = goals_table(D, p)
-    p(f"\n{met} met, {unmet} not met, {len(NOT_YET)} not yet measured.\n")
+    p(f"\n{met} met, {unmet} not met.\n")
     p("## Every workload\n")
     workloads_table(D, p)
+    p("\n## Round trip through the C ABI and the bindings (section abi)\n")
+    p("Send of an S-byte message and receive of its echo, timed per round trip, from the "
+      "C++ API (tubo_bench), the C ABI (abi_bench.c), the Go binding (go/abi_bench.go), the "
+      "Python binding (abi_bench_py.py) and CPython's multiprocessing.connection.Connection "
+      "(mp_bench.py rt), all against the same raw-C echo peer (echo_peer.c) over two 1 MiB "
+      "pipes, both processes on one CPU. Latency: lower is better.\n")
+    abi_table(D, p)
     text = "\n".join(o) + "\n"
     print(text)
     if md_path:

@@ -20,10 +20,17 @@
 //                     worker's first message, then Wait
 //                     (each also _rss256M: 256 MiB of touched 4 KiB pages in the parent)
 //   wait.N<n>         WaitSet::Wait (zero timeout) over n read ends, one ready
+//   rt.<S>            the round trip of the "abi" section, the C++ API's figure:
+//                     Send of an S-byte message to bench/echo_peer (raw C,
+//                     spawned with tubo::Command, channels "in"/"out", both
+//                     pipes 1 MiB), Recv of its echo; the C ABI, Go, Python
+//                     binding and CPython programs do the same (abi_bench.c,
+//                     abi_bench.go, abi_bench_py.py, mp_bench.py rt). tools/bench
+//                     pins the whole section to one CPU.
 //   mem.<S>           peak RSS growth of a process receiving one S-byte
 //                     message with Recv, as a ratio to S (goal <= 1.1)
 //
-// Usage: tubo_bench <tp|pp|spawn|wait|mem|all> [--scale F]
+// Usage: tubo_bench <tp|pp|spawn|wait|mem|abi|all> [--scale F] [--peer PATH]
 // SIGPIPE keeps its default disposition here: tubo must cope without help.
 #include <sched.h>
 #include <sys/mman.h>
@@ -246,6 +253,38 @@ void PingPong(size_t size, long iters, long warm, int pin) {
   ReportLatency(std::string(pin == 1 ? "pp_pipe_samecpu." : "pp_pipe_xcpu.") + SizeName(size), lat);
 }
 
+// ------------------------------------------------------------------- abi
+
+// The round trip that the C ABI and binding programs repeat (bench/abi_*):
+// the same peer, sizes and iteration counts.
+void RoundTrip(const std::string& peer, size_t size, long iters, long warm) {
+  tubo::Pipe p2c = Check(tubo::Pipe::Create(), "pipe");
+  tubo::Pipe c2p = Check(tubo::Pipe::Create(), "pipe");
+  tubo::Process child = Check(tubo::Command(peer)
+                                  .Channel("in", std::move(p2c.reader))
+                                  .Channel("out", std::move(c2p.writer))
+                                  .Spawn(),
+                              "spawn " + peer);
+  std::string msg(size, '\xcd');
+  std::vector<uint64_t> lat;
+  lat.reserve(static_cast<size_t>(iters));
+  for (long i = 0; i < warm + iters; ++i) {
+    Stamp(msg.data(), size, static_cast<uint64_t>(i));
+    const uint64_t t0 = NowNs();
+    Check(p2c.writer.Send(msg), "rt send");
+    auto echo = Check(c2p.reader.Recv(), "rt recv");
+    const uint64_t t1 = NowNs();
+    if (!echo || echo->size() != size || !Verify(echo->data(), size, static_cast<uint64_t>(i))) {
+      Die("rt", absl::DataLossError("bad echo"));
+    }
+    if (i >= warm) lat.push_back(t1 - t0);
+  }
+  Check(p2c.writer.Close(), "close");
+  tubo::ExitStatus st = Check(child.Wait(), "wait");
+  if (!st.success()) Die("rt", absl::InternalError("echo_peer: " + st.ToString()));
+  ReportLatency("rt." + SizeName(size), lat);
+}
+
 // ------------------------------------------------------------------ spawn
 
 // kRawFork is a control, not tubo: fork + _exit + waitpid from this (bigger,
@@ -414,9 +453,13 @@ TUBO_ENTRY(mem) { return args.size() == 1 ? MemWorker(std::stoull(args[0])) : 2;
 int main(int argc, char** argv) {
   tubo::RunEntryIfRequested(argc, argv);
   std::string what = "all";
+  std::string peer = std::string(argv[0]);
+  peer = peer.substr(0, peer.rfind('/') + 1) + "echo_peer";
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
       g_scale = std::atof(argv[++i]);
+    } else if (std::strcmp(argv[i], "--peer") == 0 && i + 1 < argc) {
+      peer = argv[++i];
     } else {
       what = argv[i];
     }
@@ -460,6 +503,16 @@ int main(int argc, char** argv) {
     RaiseNofile();
     const long it = Scaled(100000, 1000);
     for (int n : {1, 64, 1024}) WaitBench(n, it);
+  }
+  if (all || what == "abi") {
+    // Sizes and counts shared with abi_bench.c, abi_bench.go, abi_bench_py.py
+    // and mp_bench.py (rt).
+    const size_t rt_sizes[] = {8, 1024, 64 << 10, 1 << 20};
+    const long rt_iters[] = {20000, 20000, 4000, 400};
+    for (int i = 0; i < 4; ++i) {
+      const long it = Scaled(rt_iters[i], 50);
+      RoundTrip(peer, rt_sizes[i], it, std::max(5L, it / 20));
+    }
   }
   if (all || what == "mem") {
     for (size_t s : {size_t{1} << 20, size_t{16} << 20, size_t{128} << 20}) MemBench(s);

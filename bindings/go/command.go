@@ -65,11 +65,17 @@ func newCmd(what string, create func(*C.char, **C.tubo_command, **C.tubo_error) 
 		return c
 	}
 	defer C.free(unsafe.Pointer(cname))
+	// The handle goes through a local: &c.h would point into the Cmd, whose
+	// other fields hold Go pointers (what, err), and cgo's pointer check
+	// panics on that ("Go pointer to Go pointer") whenever what is not a
+	// string constant, e.g. a program path built at run time.
+	var h *C.tubo_command
 	var cerr *C.tubo_error
-	if err := takeError(create(cname, &c.h, &cerr), cerr); err != nil {
+	if err := takeError(create(cname, &h, &cerr), cerr); err != nil {
 		c.err = err
 		return c
 	}
+	c.h = h
 	runtime.SetFinalizer(c, func(c *Cmd) { C.tubo_command_free(c.h) })
 	return c
 }

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"math"
 	"runtime"
 	"sync"
@@ -45,10 +46,16 @@ func (k EndKind) String() string {
 // An End owns its descriptor: Close it when done. The readers of a pipe see
 // io.EOF once every write end is closed (or handed to a child that exits).
 type End struct {
-	mu   sync.Mutex
-	h    *C.tubo_end // nil once closed or consumed
-	kind EndKind
+	mu      sync.Mutex
+	h       *C.tubo_end // nil once closed or consumed
+	kind    EndKind
+	scratch []byte // Recv's buffer for small messages, made by the first Recv
 }
+
+// Recv receives a message of up to recvScratch bytes into the End's scratch
+// buffer and copies it into the slice it returns; a larger one (whose header
+// that receive read) straight into a slice of its size.
+const recvScratch = 4096
 
 func newEnd(h *C.tubo_end) *End {
 	e := &End{h: h, kind: EndKind(C.tubo_end_kind_of(h))}
@@ -147,17 +154,28 @@ func (e *End) Recv() ([]byte, error) {
 	if e.h == nil {
 		return nil, closedError("end")
 	}
-	var m *C.tubo_bytes
-	var cerr *C.tubo_error
-	if err := takeError(C.tubo_end_recv(&m, e.h, &cerr), cerr); err != nil {
+	// No library buffer: tubo_end_recv would malloc one per message, which
+	// this copied into Go memory and freed (two cgo calls and a copy of the
+	// whole message more than this).
+	if e.scratch == nil {
+		e.scratch = make([]byte, recvScratch)
+	}
+	n, err := e.recvInto(e.scratch)
+	if err == nil {
+		out := make([]byte, n)
+		copy(out, e.scratch[:n])
+		return out, nil
+	}
+	var small *BufferTooSmallError
+	if !errors.As(err, &small) {
 		return nil, err
 	}
-	defer C.tubo_bytes_free(m)
-	out := make([]byte, int(m.len))
-	if m.len > 0 {
-		copy(out, unsafe.Slice((*byte)(unsafe.Pointer(m.data)), int(m.len)))
+	out := make([]byte, small.Needed)
+	n, err = e.recvInto(out)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return out[:n], nil
 }
 
 // RecvInto receives the next message into buf and returns its size. If the
@@ -170,6 +188,11 @@ func (e *End) RecvInto(buf []byte) (int, error) {
 	if e.h == nil {
 		return 0, closedError("end")
 	}
+	return e.recvInto(buf)
+}
+
+// recvInto is RecvInto with e.mu held and e.h open.
+func (e *End) recvInto(buf []byte) (int, error) {
 	var p unsafe.Pointer
 	if len(buf) > 0 {
 		p = unsafe.Pointer(&buf[0])

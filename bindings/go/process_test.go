@@ -146,6 +146,17 @@ func TestExecExitCodeAndPathLookup(t *testing.T) {
 	}
 }
 
+// A program name built at run time lives on the Go heap; creating the
+// command once panicked in cgo's pointer check ("Go pointer to Go pointer")
+// because the handle was written through a pointer into the Cmd.
+func TestCommandWithAHeapAllocatedProgramPath(t *testing.T) {
+	path := filepath.Join("/", strings.Repeat("bin", 1), "sh")
+	p := spawn(t, tubo.Command(path, "-c", "exit 4"))
+	if st := wait(t, p); st.ExitCode() != 4 {
+		t.Fatalf("status %v", st)
+	}
+}
+
 func TestKillTerminateAndSignalGiveSignaledStatus(t *testing.T) {
 	running := spawn(t, tubo.Command("sleep", "30"))
 	if err := running.Signal(syscall.Signal(1000)); !errors.Is(err, tubo.ErrSystem) {

@@ -57,6 +57,21 @@ def _timeout_ms(timeout):
 # or another handler's exception interrupts a blocked receive, join or wait.
 _SLICE_MS = 100
 
+# The hot paths call these directly (no per-call wrapper objects); see
+# Connection.__init__ for the per-connection out-parameters they reuse.
+_send = _c.tubo_end_send
+_recv_into = _c.tubo_end_recv_into
+_poll = _c.tubo_end_poll
+_string_at = ctypes.string_at
+_OK, _EOF, _TOO_SMALL = _lib.OK, _lib.EOF, _lib.E_BUFFER_TOO_SMALL
+_current_thread, _main_thread = threading.current_thread, threading.main_thread
+
+# recv_bytes receives a message of up to this size into a per-connection
+# buffer (grown on demand from _SCRATCH_MIN) and copies it out once; a larger
+# one goes through tubo_end_recv (a library buffer, copied out once).
+_SCRATCH_MIN = 4096
+_SCRATCH_MAX = 64 << 10
+
 
 def interruptible(wait_once, timeout_ms):
     """Calls ``wait_once(ms)`` until it returns a true value or ``timeout_ms``
@@ -80,12 +95,27 @@ class Connection:
     """One end of a tubo pipe. Create them with ``Pipe()``, ``take_connection()``
     or ``Connection.adopt_fd()``; the constructor is internal."""
 
-    __slots__ = ("_end", "_readable", "_writable", "__weakref__")
+    __slots__ = ("_end", "_readable", "_writable", "_serr", "_serrp", "_rerr", "_rerrp", "_rlen",
+                 "_rlenp", "_ready", "_readyp", "_scratch", "_scratch_cap", "__weakref__")
 
     def __init__(self, _handle, _kind):
         self._end = _handle
         self._readable = _kind in (_lib.END_READ, _lib.END_DUPLEX)
         self._writable = _kind in (_lib.END_WRITE, _lib.END_DUPLEX)
+        # Out-parameters of the hot calls, made once: building ctypes objects
+        # and byref()s on every send and receive cost more than the system
+        # calls. Sending and receiving have their own (a duplex connection
+        # may send in one thread while another receives).
+        self._serr = ctypes.c_void_p()
+        self._serrp = ctypes.byref(self._serr)
+        self._rerr = ctypes.c_void_p()
+        self._rerrp = ctypes.byref(self._rerr)
+        self._rlen = ctypes.c_size_t()
+        self._rlenp = ctypes.byref(self._rlen)
+        self._ready = ctypes.c_int()
+        self._readyp = ctypes.byref(self._ready)
+        self._scratch = None  # created by the first recv_bytes
+        self._scratch_cap = 0
 
     @classmethod
     def _adopt(cls, handle):
@@ -168,8 +198,21 @@ class Connection:
         before it returns. Raises ``PeerClosedError`` (a ``BrokenPipeError``)
         if the readers are gone.
         """
-        self._check_closed()
-        self._check_writable()
+        end = self._end
+        if end is None:
+            raise ClosedError("handle is closed")
+        if not self._writable:
+            raise InvalidArgumentError("connection is read-only")
+        kind = type(buf)
+        if offset == 0 and size is None and (kind is bytes or kind is bytearray) and buf:
+            # The common case, without a memoryview: a bytes object is passed
+            # as is (ctypes hands out its storage), a bytearray through a
+            # c_char over its first byte (which pins it for the call).
+            rc = _send(end, buf if kind is bytes else ctypes.byref(ctypes.c_char.from_buffer(buf)),
+                       len(buf), self._serrp)
+            if rc < 0:
+                raise from_c(rc, self._serr.value)
+            return
         m = memoryview(buf)
         if m.itemsize > 1 or m.format != "B":
             m = m.cast("B") if m.c_contiguous else memoryview(m.tobytes())
@@ -249,9 +292,14 @@ class Connection:
         ``maxlength``, a longer message raises ``MessageTooLargeError`` and
         stays unread.
         """
-        self._check_closed()
-        self._check_readable()
-        if maxlength is not None and maxlength < 0:
+        end = self._end
+        if end is None:
+            raise ClosedError("handle is closed")
+        if not self._readable:
+            raise InvalidArgumentError("connection is write-only")
+        if maxlength is None:
+            return self._recv_fast(end)
+        if maxlength < 0:
             raise ValueError("negative maxlength")
         self._wait_readable()
         if maxlength is not None:
@@ -266,6 +314,49 @@ class Connection:
                     "bad message length: %d bytes, maxlength %d (the message is kept)"
                     % (needed.value, maxlength))
         return self._recv_new()
+
+    def _recv_fast(self, end):
+        """recv_bytes() without maxlength: one receive into the connection's
+        buffer and one copy out for messages up to _SCRATCH_MAX; larger ones
+        (whose header that receive has read) through tubo_end_recv."""
+        if _current_thread() is _main_thread():
+            # Wait for the first byte in slices, as _wait_readable does, so
+            # that signal handlers run (the C library retries EINTR).
+            ready, readyp, errp = self._ready, self._readyp, self._rerrp
+            while True:
+                rc = _poll(readyp, end, _SLICE_MS, errp)
+                if rc < 0:
+                    raise from_c(rc, self._rerr.value)
+                if ready.value:
+                    break
+        scratch = self._scratch
+        if scratch is None:
+            self._scratch_cap = _SCRATCH_MIN
+            scratch = self._scratch = ctypes.create_string_buffer(_SCRATCH_MIN)
+        rc = _recv_into(self._rlenp, end, scratch, self._scratch_cap, self._rerrp)
+        if rc == _OK:
+            n = self._rlen.value
+            return _string_at(scratch, n) if n else b""
+        if rc == _EOF:
+            raise EOFError
+        if rc != _TOO_SMALL:
+            raise from_c(rc, self._rerr.value)
+        _c.tubo_error_free(self._rerr.value)
+        needed = self._rlen.value  # the header is read: the message is next
+        if needed > _SCRATCH_MAX:
+            return self._recv_new()
+        cap = self._scratch_cap
+        while cap < needed:
+            cap *= 2
+        self._scratch, self._scratch_cap = None, 0
+        scratch = self._scratch = ctypes.create_string_buffer(cap)
+        self._scratch_cap = cap
+        rc = _recv_into(self._rlenp, end, scratch, cap, self._rerrp)
+        if rc == _OK:
+            return _string_at(scratch, self._rlen.value)
+        if rc == _EOF:
+            raise EOFError
+        raise from_c(rc, self._rerr.value)
 
     def _recv_new(self):
         out = ctypes.POINTER(_lib.Bytes)()
