@@ -196,6 +196,11 @@ def workloads_table(D, p):
     for s in SIZES:
         row(f"tp {s}, buffered Send + flush (C: packed 64 KiB)", "msg/s",
             f"lib.tp_batched.{s}.msgs", f"c.tp_batched.{s}.msgs", f"py.tp.{s}.msgs")
+    for s in SIZES[:3]:
+        row(f"tp {s}, Send per message, RecvInto", "msg/s",
+            f"lib.tp_into.{s}.msgs", f"c.tp.{s}.msgs", f"py.tp.{s}.msgs")
+        row(f"tp {s}, buffered Send + flush, RecvInto (C: packed 64 KiB)", "msg/s",
+            f"lib.tp_batched_into.{s}.msgs", f"c.tp_batched.{s}.msgs", f"py.tp.{s}.msgs")
     for pin, label in (("samecpu", "one CPU"), ("xcpu", "two CPUs")):
         for s in ("8B", "4KiB"):
             for m in ("p50", "p99"):

@@ -10,6 +10,7 @@
 //   tp_into.<S>       the same, the child receiving with RecvInto into one buffer
 //   tp_batched.<S>    SetSendBufferSize(64 KiB), Send per message, Close
 //                     (flush) at the end; the child receives with Recv
+//   tp_batched_into.<S>  the same, the child receiving with RecvInto
 //   pp_pipe_samecpu.<S>, pp_pipe_xcpu.<S>   ping-pong over two tubo pipes
 //                     (Send, Recv; the child echoes), both processes on CPU 0 /
 //                     parent on CPU 0 and child on CPU 1
@@ -119,7 +120,7 @@ bool Verify(const char* p, size_t s, uint64_t seq) {
 
 // ------------------------------------------------------------- throughput
 
-enum class Tp { kRecv, kInto, kBatched };
+enum class Tp { kRecv, kInto, kBatched, kBatchedInto };
 
 struct SinkReport {
   uint64_t count;
@@ -129,9 +130,10 @@ struct SinkReport {
 int Sink(size_t size, Tp mode, tubo::ReadEnd in, tubo::WriteEnd status) {
   if (!status.Send("R").ok()) return 3;
   SinkReport r = {0, 1};
-  std::vector<char> buf(mode == Tp::kInto ? std::max<size_t>(size, 1) : 0);
+  const bool into = mode == Tp::kInto || mode == Tp::kBatchedInto;
+  std::vector<char> buf(into ? std::max<size_t>(size, 1) : 0);
   for (;;) {
-    if (mode == Tp::kInto) {
+    if (into) {
       absl::StatusOr<tubo::RecvResult> m = in.RecvInto(buf.data(), buf.size());
       if (!m.ok()) {
         r.ok = 0;
@@ -169,7 +171,9 @@ void Throughput(size_t size, long n, Tp mode) {
       }, std::move(data.reader), std::move(status.writer)),
       "fork");
   tubo::WriteEnd& out = data.writer;
-  if (mode == Tp::kBatched) Check(out.SetSendBufferSize(tubo::kDefaultSendBufferSize), "buffer");
+  if (mode == Tp::kBatched || mode == Tp::kBatchedInto) {
+    Check(out.SetSendBufferSize(tubo::kDefaultSendBufferSize), "buffer");
+  }
   std::string payload(size, '\xab');
   auto ready = Check(status.reader.Recv(), "ready");
   if (!ready || ready->view() != "R") Die("ready", absl::InternalError("no ready message"));
@@ -184,7 +188,7 @@ void Throughput(size_t size, long n, Tp mode) {
   const uint64_t t1 = NowNs();
   tubo::ExitStatus st = Check(child.Wait(), "wait");
 
-  const char* names[] = {"tp", "tp_into", "tp_batched"};
+  const char* names[] = {"tp", "tp_into", "tp_batched", "tp_batched_into"};
   const std::string name = std::string(names[static_cast<int>(mode)]) + "." + SizeName(size);
   SinkReport r = {0, 0};
   if (report && report->size() == sizeof r) std::memcpy(&r, report->data(), sizeof r);
@@ -474,7 +478,10 @@ int main(int argc, char** argv) {
   if (all || what == "tp") {
     for (int i = 0; i < 6; ++i) Throughput(sizes[i], Scaled(counts[i], 16), Tp::kRecv);
     for (int i = 0; i < 6; ++i) Throughput(sizes[i], Scaled(batched_counts[i], 16), Tp::kBatched);
-    for (int i = 3; i < 6; ++i) Throughput(sizes[i], Scaled(counts[i], 16), Tp::kInto);
+    for (int i = 0; i < 6; ++i) Throughput(sizes[i], Scaled(counts[i], 16), Tp::kInto);
+    for (int i = 0; i < 3; ++i) {
+      Throughput(sizes[i], Scaled(batched_counts[i], 16), Tp::kBatchedInto);
+    }
   }
   if (all || what == "pp") {
     const long it = Scaled(20000, 200);
