@@ -96,7 +96,7 @@ absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<
                                                  &pidfd, nullptr, nullptr));
   if (pid < 0) return ForkError(absl::ErrnoToStatus(errno, "fork"));
   if (pid == 0) {
-    ResetSignals();
+    ResetSignals(/*keep_libc_handlers=*/true);
     CloseFdsExcept(keep);
     int code = 1;
     try {

@@ -24,6 +24,7 @@
 #include "tubo/channel.h"
 #include "tubo/entry.h"
 #include "tubo/error.h"
+#include "tubo/internal/child.h"
 
 extern char** environ;
 
@@ -74,16 +75,7 @@ struct ChildPlan {
 // records handlers there, its clone and close interceptors update its thread
 // and descriptor state), and the child's calls would corrupt the parent's.
 // For the same reason the child's code is not instrumented by sanitizers.
-#if defined(__clang__)
-#if __has_attribute(disable_sanitizer_instrumentation)
-#define TUBO_CHILD_CODE \
-  __attribute__((disable_sanitizer_instrumentation, no_sanitize("address", "thread", "undefined", "memory")))
-#else
-#define TUBO_CHILD_CODE __attribute__((no_sanitize("address", "thread", "undefined", "memory")))
-#endif
-#else
-#define TUBO_CHILD_CODE
-#endif
+// TUBO_CHILD_CODE (tubo/internal/child.h) marks it.
 
 // ThreadSanitizer intercepts clone() to model fork-like children; with
 // CLONE_VM the child's half of that model runs on the parent's thread state
@@ -104,16 +96,6 @@ extern "C" int __clone(int (*fn)(void*), void* stack, int flags, void* arg, ...)
 #define TUBO_CLONE ::clone
 #endif
 
-// The kernel's struct sigaction (x86-64 and arm64 layout), for rt_sigaction.
-struct KernelSigaction {
-  void (*handler)(int);
-  unsigned long flags;
-  void (*restorer)(void);
-  uint64_t mask;
-};
-constexpr int kKernelSigsetSize = 8;
-constexpr int kMaxSignal = 64;
-
 [[noreturn]] TUBO_CHILD_CODE void ChildFail(ChildPlan* plan, Stage stage, int index, int error) {
   plan->stage = stage;
   plan->stage_index = index;
@@ -125,20 +107,8 @@ TUBO_CHILD_CODE int ChildMain(void* arg) {
   ChildPlan* plan = static_cast<ChildPlan*>(arg);
   // Default dispositions for every signal that has a handler or is ignored
   // (execve keeps ignored ones ignored), then an empty mask.
-  for (int sig = 1; sig <= kMaxSignal; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    KernelSigaction old = {};
-    if (::syscall(SYS_rt_sigaction, sig, nullptr, &old, kKernelSigsetSize) != 0) continue;
-    if (old.handler == SIG_DFL) continue;
-    KernelSigaction dfl = {};
-    dfl.handler = SIG_DFL;
-    if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, kKernelSigsetSize) != 0) {
-      ChildFail(plan, Stage::kSignals, 0, errno);
-    }
-  }
-  const uint64_t no_signals = 0;
-  if (::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &no_signals, nullptr, kKernelSigsetSize) != 0) {
-    ChildFail(plan, Stage::kSignals, 0, errno);
+  if (int err = internal::ResetSignals(/*keep_libc_handlers=*/false)) {
+    ChildFail(plan, Stage::kSignals, 0, err);
   }
   for (int i = 0; i < 3; ++i) {
     const StdioPlan& s = plan->stdio[i];

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 
 namespace tubo {
 namespace internal {
@@ -15,51 +16,42 @@ namespace internal {
 namespace {
 
 // The kernel's struct sigaction for rt_sigaction (the generic layout, used by
-// x86_64 and aarch64), which glibc's sigaction wraps.
+// x86_64 and aarch64), which glibc's sigaction wraps. glibc's wrapper is not
+// used: it refuses the signals glibc reserves, and sanitizers intercept it.
 struct KernelSigaction {
   void (*handler)(int);
   unsigned long flags;
   void (*restorer)(void);
-  unsigned long mask;
+  uint64_t mask;
 };
-
-// glibc reserves the signals between 32 and SIGRTMIN for itself (SIGCANCEL,
-// SIGSETXID) and its sigaction refuses them. But a parent can still leave them
-// ignored (some launchers do), an ignored disposition survives exec, and the
-// child would then start with them ignored. Reset those through the system
-// call. A handler glibc installed is left alone: exec resets it anyway, and a
-// forked child's glibc may rely on it.
-void ResetReservedIgnoredSignals() {
-  for (int sig = 32; sig < SIGRTMIN; ++sig) {
-    KernelSigaction old = {};
-    if (::syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof old.mask) != 0) continue;
-    if (old.handler != SIG_IGN) continue;
-    KernelSigaction dfl = {};
-    dfl.handler = SIG_DFL;
-    ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
-  }
-}
+constexpr int kKernelSigsetSize = 8;
+constexpr int kMaxSignal = 64;
 
 }  // namespace
 
-int ResetSignals() {
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  sigemptyset(&dfl.sa_mask);
-  for (int sig = 1; sig < NSIG; ++sig) {
+TUBO_CHILD_CODE int ResetSignals(bool keep_libc_handlers) {
+  // SIGRTMIN is a glibc call; only a forked child (a normal process) asks.
+  const int first_realtime = keep_libc_handlers ? SIGRTMIN : 32;
+  int error = 0;
+  for (int sig = 1; sig <= kMaxSignal; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    struct sigaction old;
-    // Fails for the signals glibc reserves for itself (32, 33); those are
-    // handled by ResetReservedIgnoredSignals.
-    if (::sigaction(sig, nullptr, &old) != 0) continue;
-    if (old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO)) continue;
-    ::sigaction(sig, &dfl, nullptr);
+    KernelSigaction old = {};
+    if (::syscall(SYS_rt_sigaction, sig, nullptr, &old, kKernelSigsetSize) != 0) continue;
+    if (old.handler == SIG_DFL) continue;
+    const bool reserved = sig >= 32 && sig < first_realtime;
+    if (reserved && keep_libc_handlers && old.handler != SIG_IGN) continue;
+    KernelSigaction dfl = {};
+    dfl.handler = SIG_DFL;
+    if (::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, kKernelSigsetSize) != 0 && error == 0) {
+      error = errno;
+    }
   }
-  ResetReservedIgnoredSignals();
-  sigset_t none;
-  sigemptyset(&none);
-  if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) return errno;
-  return 0;
+  const uint64_t no_signals = 0;
+  if (::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &no_signals, nullptr, kKernelSigsetSize) != 0 &&
+      error == 0) {
+    error = errno;
+  }
+  return error;
 }
 
 void CloseFdsExcept(const std::vector<int>& keep) {

@@ -8,9 +8,27 @@
 namespace tubo {
 namespace internal {
 
+// Marks code that runs in a CLONE_VM child (see src/spawn.cc): sanitizers
+// must not instrument it, since their books live in memory the child shares
+// with its parent.
+#if defined(__clang__)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define TUBO_CHILD_CODE \
+  __attribute__((disable_sanitizer_instrumentation, no_sanitize("address", "thread", "undefined", "memory")))
+#else
+#define TUBO_CHILD_CODE __attribute__((no_sanitize("address", "thread", "undefined", "memory")))
+#endif
+#else
+#define TUBO_CHILD_CODE
+#endif
+
 // Sets every catchable signal's disposition to SIG_DFL (ignored ones too)
-// and empties the signal mask. Returns 0, or an errno.
-int ResetSignals();
+// and empties the signal mask, with raw system calls only (so it is safe in
+// a CLONE_VM child). With `keep_libc_handlers`, handlers glibc installed on
+// the signals it reserves (32 .. SIGRTMIN-1) stay: a forked child goes on
+// running glibc, which relies on them; an ignored reserved signal is still
+// reset. An exec'd child resets everything. Returns 0, or the first errno.
+TUBO_CHILD_CODE int ResetSignals(bool keep_libc_handlers);
 
 // Closes every descriptor >= 3 except those in `keep` (close_range over the
 // gaps, so the cost does not depend on RLIMIT_NOFILE). Allocates nothing.
