@@ -3,6 +3,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -33,7 +34,44 @@ T NoteReadAhead(const internal::FrameReader& reader, T result) {
   return result;
 }
 
+absl::Status ShutError(int fd) {
+  return WithError(absl::FailedPreconditionError(
+                       absl::StrCat("send on fd ", fd, ": the write side was shut down")),
+                   Error::kClosed);
+}
+
 }  // namespace
+
+namespace internal {
+
+// The timed send of both sending ends: an infinite timeout is the blocking
+// Send (the same speed), anything else a deadline for SendUntil.
+absl::Status SendFor(FrameWriter& writer, int fd, std::string_view message,
+                     absl::Duration timeout) {
+  if (timeout == absl::InfiniteDuration()) return writer.Send(fd, message);
+  const absl::Time deadline = absl::Now() + std::max(timeout, absl::ZeroDuration());
+  absl::StatusOr<bool> accepted = writer.SendUntil(fd, &message, deadline);
+  if (!accepted.ok()) return accepted.status();
+  if (*accepted) return absl::OkStatus();
+  return WithError(absl::DeadlineExceededError(absl::StrCat(
+                       "send on fd ", fd, ": timed out after ", absl::FormatDuration(timeout),
+                       " with nothing of the message written")),
+                   Error::kTimeout);
+}
+
+absl::Status FlushFor(FrameWriter& writer, int fd, absl::Duration timeout) {
+  if (timeout == absl::InfiniteDuration()) return writer.Flush(fd);
+  const absl::Time deadline = absl::Now() + std::max(timeout, absl::ZeroDuration());
+  absl::StatusOr<bool> done = writer.SendUntil(fd, nullptr, deadline);
+  if (!done.ok()) return done.status();
+  if (*done) return absl::OkStatus();
+  return WithError(absl::DeadlineExceededError(absl::StrCat(
+                       "flush on fd ", fd, ": timed out after ", absl::FormatDuration(timeout),
+                       " with ", writer.unsent(), " bytes still to write")),
+                   Error::kTimeout);
+}
+
+}  // namespace internal
 
 // ReadEnd
 
@@ -100,9 +138,24 @@ absl::Status WriteEnd::Send(std::string_view message) {
   return writer_.Send(fd_.get(), message);
 }
 
+absl::StatusOr<bool> WriteEnd::TrySend(std::string_view message) {
+  if (!fd_) return ClosedError("send");
+  return writer_.SendUntil(fd_.get(), &message, absl::InfinitePast());
+}
+
+absl::Status WriteEnd::SendFor(std::string_view message, absl::Duration timeout) {
+  if (!fd_) return ClosedError("send");
+  return internal::SendFor(writer_, fd_.get(), message, timeout);
+}
+
 absl::Status WriteEnd::Flush() {
   if (!fd_) return ClosedError("flush");
   return writer_.Flush(fd_.get());
+}
+
+absl::Status WriteEnd::FlushFor(absl::Duration timeout) {
+  if (!fd_) return ClosedError("flush");
+  return internal::FlushFor(writer_, fd_.get(), timeout);
 }
 
 absl::Status WriteEnd::SetSendBufferSize(size_t capacity) {
@@ -113,6 +166,7 @@ absl::Status WriteEnd::SetSendBufferSize(size_t capacity) {
 absl::Status WriteEnd::Close() {
   if (!fd_) return absl::OkStatus();
   absl::Status s = writer_.Flush(fd_.get());
+  writer_.Detach(fd_.get());
   fd_.Reset();
   writer_ = internal::FrameWriter();
   return s;
@@ -122,6 +176,7 @@ absl::StatusOr<OwnedFd> WriteEnd::Release() {
   if (!fd_) return ClosedError("release");
   absl::Status s = writer_.Flush(fd_.get());
   if (!s.ok()) return s;
+  writer_.Detach(fd_.get());
   writer_ = internal::FrameWriter();
   return std::move(fd_);
 }
@@ -153,12 +208,25 @@ DuplexEnd& DuplexEnd::operator=(DuplexEnd&& other) noexcept {
 
 absl::Status DuplexEnd::Send(std::string_view message) {
   if (!fd_) return ClosedError("send");
-  if (write_shut_) {
-    return WithError(absl::FailedPreconditionError(absl::StrCat(
-                         "send on fd ", fd_.get(), ": the write side was shut down")),
-                     Error::kClosed);
-  }
+  if (write_shut_) return ShutError(fd_.get());
   return writer_.Send(fd_.get(), message);
+}
+
+absl::StatusOr<bool> DuplexEnd::TrySend(std::string_view message) {
+  if (!fd_) return ClosedError("send");
+  if (write_shut_) return ShutError(fd_.get());
+  return writer_.SendUntil(fd_.get(), &message, absl::InfinitePast());
+}
+
+absl::Status DuplexEnd::SendFor(std::string_view message, absl::Duration timeout) {
+  if (!fd_) return ClosedError("send");
+  if (write_shut_) return ShutError(fd_.get());
+  return internal::SendFor(writer_, fd_.get(), message, timeout);
+}
+
+absl::Status DuplexEnd::FlushFor(absl::Duration timeout) {
+  if (!fd_) return ClosedError("flush");
+  return internal::FlushFor(writer_, fd_.get(), timeout);
 }
 
 absl::Status DuplexEnd::Flush() {
@@ -201,6 +269,7 @@ absl::Status DuplexEnd::ShutdownWrite() {
 absl::Status DuplexEnd::Close() {
   if (!fd_) return absl::OkStatus();
   absl::Status s = writer_.Flush(fd_.get());
+  writer_.Detach(fd_.get());
   fd_.Reset();
   reader_ = internal::FrameReader();
   writer_ = internal::FrameWriter();
@@ -214,6 +283,7 @@ absl::StatusOr<OwnedFd> DuplexEnd::Release() {
   if (reader_.buffered() > 0) return ReadAheadError(fd_.get(), reader_.buffered());
   absl::Status s = writer_.Flush(fd_.get());
   if (!s.ok()) return s;
+  writer_.Detach(fd_.get());
   reader_ = internal::FrameReader();
   writer_ = internal::FrameWriter();
   write_shut_ = false;

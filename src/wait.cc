@@ -85,25 +85,47 @@ bool WaitSet::ReadyInUserSpace(const Entry& entry) {
     const ReadEnd& end = *entry.read;
     return !end.is_open() || end.reader_.buffered() > 0 || end.reader_.failed();
   }
+  if (entry.write != nullptr) {
+    const WriteEnd& end = *entry.write;
+    return !end.is_open() || end.writer_.failed();
+  }
   if (entry.duplex != nullptr) {
     const DuplexEnd& end = *entry.duplex;
+    if (entry.out) return !end.is_open() || end.writer_.failed() || end.write_shut_;
     return !end.is_open() || end.reader_.buffered() > 0 || end.reader_.failed();
   }
   // Reaped (so always ready), detached or emptied: its wait returns at once.
   return !entry.process->owns_child();
 }
 
+int WaitSet::CurrentFd(const Entry& entry) {
+  if (entry.read != nullptr) return entry.read->fd().get();
+  if (entry.write != nullptr) return entry.write->fd().get();
+  if (entry.duplex != nullptr) return entry.duplex->fd().get();
+  return entry.process->pidfd().get();
+}
+
+namespace {
+
+// Registers `fd` with `epoll` for `entry`'s direction. Level-triggered:
+// nothing is consumed, so what stays ready is reported by every wait.
+// EPOLLHUP and EPOLLERR are always reported (EOF, errors, readers gone).
+int Register(int epoll, int fd, bool out, uint64_t serial) {
+  struct epoll_event event = {};
+  event.events = out ? EPOLLOUT : EPOLLIN;
+  event.data.u64 = serial;
+  return ::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+}
+
+}  // namespace
+
 absl::Status WaitSet::AddFd(int fd, uint64_t key, Entry entry) {
   if (!epoll_) return SetClosedError("add");
   if (entries_.contains(key)) return KeyError("add", key, "the key is in use");
   entry.fd = fd;
   if (fd >= 0) {
-    struct epoll_event event = {};
-    // Level-triggered: nothing is consumed, so what stays ready is reported
-    // by every wait. EPOLLHUP and EPOLLERR are always reported (EOF, errors).
-    event.events = EPOLLIN;
-    event.data.u64 = key;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) < 0) {
+    entry.serial = next_serial_++;
+    if (Register(epoll_.get(), fd, entry.out, entry.serial) < 0) {
       const int err = errno;
       if (err == EEXIST) {
         return KeyError("add", key,
@@ -113,6 +135,7 @@ absl::Status WaitSet::AddFd(int fd, uint64_t key, Entry entry) {
                            err, absl::StrCat("wait set add key ", key, ": epoll_ctl on fd ", fd)),
                        Error::kSystem);
     }
+    serials_.emplace(entry.serial, key);
   }
   entries_.emplace(key, entry);
   rescan_ = true;
@@ -133,6 +156,23 @@ absl::Status WaitSet::Add(DuplexEnd& end, uint64_t key) {
   return AddFd(end.fd().get(), key, entry);
 }
 
+absl::Status WaitSet::Add(WriteEnd& end, uint64_t key) {
+  if (!end.is_open()) return ClosedError(key, "the end is closed");
+  Entry entry;
+  entry.write = &end;
+  entry.out = true;
+  return AddFd(end.fd().get(), key, entry);
+}
+
+absl::Status WaitSet::AddWritable(DuplexEnd& end, uint64_t key) {
+  if (!end.is_open()) return ClosedError(key, "the end is closed");
+  if (end.write_shut_) return ClosedError(key, "the end's write side was shut down");
+  Entry entry;
+  entry.duplex = &end;
+  entry.out = true;
+  return AddFd(end.fd().get(), key, entry);
+}
+
 absl::Status WaitSet::Add(Process& process, uint64_t key) {
   Entry entry;
   entry.process = &process;
@@ -145,18 +185,41 @@ absl::Status WaitSet::Add(Process& process, uint64_t key) {
 absl::Status WaitSet::Remove(uint64_t key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return KeyError("remove", key, "nothing is watched under it");
-  const Entry& entry = it->second;
-  const int current = entry.read != nullptr     ? entry.read->fd().get()
-                      : entry.duplex != nullptr ? entry.duplex->fd().get()
-                                                : entry.process->pidfd().get();
-  // Unregister only if the descriptor is still the one added: closing it
-  // already removed it from epoll, and its number may since belong to
-  // something else. Errors are ignored: there is nothing left to undo.
-  if (entry.fd >= 0 && current == entry.fd) {
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, entry.fd, nullptr);
-  }
+  const Entry entry = it->second;
   entries_.erase(it);
+  if (entry.fd >= 0) {
+    serials_.erase(entry.serial);
+    // Delete the registration of the number the set registered, whatever the
+    // handle did since (released, closed, moved): a released descriptor is
+    // still open in the caller's hands and would stay registered otherwise.
+    // Not if another live entry now owns that number: the registration under
+    // it is that entry's. If the number now refers to another file while a
+    // duplicate keeps the registered one open, the kernel cannot find the
+    // registration (ENOENT/EBADF, ignored); Wait rebuilds past it.
+    const bool owned = std::any_of(entries_.begin(), entries_.end(),
+                                   [&](const auto& kv) { return kv.second.fd == entry.fd; });
+    if (!owned) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, entry.fd, nullptr);
+  }
   user_ready_.erase(std::remove(user_ready_.begin(), user_ready_.end(), key), user_ready_.end());
+  return absl::OkStatus();
+}
+
+absl::Status WaitSet::Rebuild() {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) {
+    return WithError(absl::ErrnoToStatus(errno, "wait set wait: rebuild: epoll_create1"),
+                     Error::kSystem);
+  }
+  OwnedFd epoll = OwnedFd::Adopt(fd);
+  for (auto& [key, entry] : entries_) {
+    if (entry.fd < 0) continue;
+    // An object that no longer holds the descriptor it was added with is
+    // ready in user space (closed) or no longer watchable; its number may
+    // belong to anything now, so it is not registered again.
+    if (CurrentFd(entry) != entry.fd) continue;
+    Register(epoll.get(), entry.fd, entry.out, entry.serial);
+  }
+  epoll_ = std::move(epoll);
   return absl::OkStatus();
 }
 
@@ -207,13 +270,24 @@ absl::StatusOr<std::vector<uint64_t>> WaitSet::Wait(absl::Duration timeout) {
                                                   epoll_.get())),
           Error::kSystem);
     }
+    bool stale = false;
     for (int i = 0; i < n; ++i) {
-      const uint64_t key = events_[i].data.u64;
-      auto it = entries_.find(key);
-      // A key removed while a duplicate of its descriptor kept the epoll
-      // registration alive; or one already listed from user-space state.
+      auto serial = serials_.find(events_[i].data.u64);
+      if (serial == serials_.end()) {
+        // A registration the set no longer knows: removed while a duplicate
+        // of its descriptor kept it alive in epoll, where it would be
+        // reported (level-triggered) by every wait from now on.
+        stale = true;
+        continue;
+      }
+      auto it = entries_.find(serial->second);
+      // Already listed from user-space state.
       if (it == entries_.end() || ReadyInUserSpace(it->second)) continue;
-      ready.push_back(key);
+      ready.push_back(it->first);
+    }
+    if (stale) {
+      absl::Status s = Rebuild();
+      if (!s.ok()) return s;
     }
     // epoll_wait may wake a little before the deadline (its clock, rounding);
     // waiting again keeps the promise of waiting the whole timeout.

@@ -35,6 +35,40 @@
 /// for the duration of the write, the signal the write raised is consumed, and
 /// the thread's mask is restored.
 ///
+/// **Sending without blocking.** `Send` blocks until its message is written.
+/// `TrySend` never blocks and `SendFor` blocks at most for its timeout; both
+/// keep one rule, so that a frame is never left torn on the wire: a message is
+/// either *not accepted* (nothing of it was written; `TrySend` returns false,
+/// `SendFor` fails with `Error::kTimeout`) and the caller may offer the same
+/// message again, or *accepted*: written whole, or *committed*: some of it was
+/// written and the end keeps a copy of the rest (`unsent_bytes()`), which goes
+/// out before anything else on the next `TrySend`, `SendFor`, `Send`, `Flush`,
+/// `FlushFor`, `Close` or destruction. A `TrySend`/`SendFor` first tries to
+/// finish what the end still holds; if it cannot within its time, the new
+/// message is not accepted. So one thread can feed many slow readers: wait
+/// with a `WaitSet` for writability (`WaitSet::Add(WriteEnd&, key)`), then
+/// `TrySend`, and repeat.
+///
+/// With a send buffer (`SetSendBufferSize`), `TrySend` and `SendFor` write
+/// through: the buffered frames and the new message leave together, never
+/// stay in the buffer; the buffered frames were accepted before, so they are
+/// kept (as the committed rest) if they cannot all be written in time.
+/// `Send` keeps buffering as before (after any committed rest).
+///
+/// **Pipe capacity.** A message of 64 KiB or more sent to a pipe enlarges the
+/// pipe to 1 MiB (`F_SETPIPE_SZ`) while it is being sent, which about doubles
+/// the throughput of large messages. tubo gives the capacity back (shrinks the
+/// pipe to its previous size) as soon as the kernel lets it: after the send,
+/// else at the end's next send or flush, else when the end is closed or
+/// released (the kernel refuses while more is queued than the smaller size; a
+/// pipe closed in that state keeps its capacity until its reader drains and
+/// closes it). The whole process holds at most 1/8 of
+/// `/proc/sys/fs/pipe-user-pages-soft` (read once; 2048 pages, 8 MiB, by
+/// default) in pages added above pipes' previous sizes; past that, large
+/// messages go through the pipe as it is. So the user's other pipes, in any
+/// process, never fall back to 8 KiB because of tubo. Sockets are never
+/// resized.
+///
 /// **Thread-safety**: an end may be moved to another thread, but must never be
 /// used by two threads at once. Distinct ends are independent.
 #ifndef TUBO_END_H_
@@ -160,8 +194,34 @@ class WriteEnd {
   /// failure that left part of a frame written, every later call fails the same way.
   absl::Status Send(std::string_view message);
 
+  /// Sends `message` as one frame without blocking (see the file comment on
+  /// sending without blocking). First tries to finish a committed rest the end
+  /// holds. Returns true if the message was accepted (written, or committed:
+  /// the end holds its rest, `unsent_bytes() > 0`), false if nothing of it
+  /// could be written now (not accepted: offer it again later). Errors as for
+  /// `Send` (`Error::kPeerClosed` when the readers are gone, never SIGPIPE).
+  absl::StatusOr<bool> TrySend(std::string_view message);
+
+  /// Sends `message` as one frame, waiting at most `timeout` for room
+  /// (`absl::InfiniteDuration()` is `Send`; zero or negative is `TrySend`).
+  /// Returns OK if the message was accepted (written, or committed with its
+  /// rest held by the end when the time ran out after part of it was
+  /// written); fails with `Error::kTimeout` only when nothing of it was
+  /// written (the caller may retry the same message). Other errors as for `Send`.
+  absl::Status SendFor(std::string_view message, absl::Duration timeout);
+
   /// Writes out every buffered message. Errors as for `Send`.
   absl::Status Flush();
+
+  /// Writes out what the end holds (a committed rest and the send buffer),
+  /// waiting at most `timeout` for room (zero only tries). OK once nothing is
+  /// left; `Error::kTimeout` if some is still held (progress is kept). Errors
+  /// as for `Send`.
+  absl::Status FlushFor(absl::Duration timeout);
+
+  /// Bytes the end has accepted but not yet written: a committed rest plus
+  /// the send buffer's frames.
+  size_t unsent_bytes() const { return writer_.unsent(); }
 
   /// Sets the send buffer to `capacity` bytes; 0 (the default) makes every
   /// `Send` write at once. Buffered messages are flushed first if they would
@@ -185,6 +245,9 @@ class WriteEnd {
   bool is_open() const { return fd_.valid(); }
 
  private:
+  // Reads the frame writer's state (a torn frame makes it ready).
+  friend class WaitSet;
+
   OwnedFd fd_;
   internal::FrameWriter writer_;
 };
@@ -211,8 +274,18 @@ class DuplexEnd {
   /// Sends `message` as one frame. See `WriteEnd::Send`; also fails with
   /// `Error::kClosed` after `ShutdownWrite`.
   absl::Status Send(std::string_view message);
+  /// Sends without blocking. See `WriteEnd::TrySend`; also fails with
+  /// `Error::kClosed` after `ShutdownWrite`.
+  absl::StatusOr<bool> TrySend(std::string_view message);
+  /// Sends, waiting at most `timeout`. See `WriteEnd::SendFor`; also fails
+  /// with `Error::kClosed` after `ShutdownWrite`.
+  absl::Status SendFor(std::string_view message, absl::Duration timeout);
   /// Writes out every buffered message. See `WriteEnd::Flush`.
   absl::Status Flush();
+  /// Writes out what the end holds, waiting at most `timeout`. See `WriteEnd::FlushFor`.
+  absl::Status FlushFor(absl::Duration timeout);
+  /// Bytes accepted but not yet written. See `WriteEnd::unsent_bytes`.
+  size_t unsent_bytes() const { return writer_.unsent(); }
   /// Sets the send buffer size. See `WriteEnd::SetSendBufferSize`.
   absl::Status SetSendBufferSize(size_t capacity);
   /// The send buffer capacity (0: unbuffered).

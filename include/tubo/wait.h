@@ -15,6 +15,29 @@
 ///   // ready holds the keys of what is ready; empty after the timeout.
 /// @endcode
 ///
+/// It also watches sending ends for writability (`Add(WriteEnd&, key)`,
+/// `AddWritable(DuplexEnd&, key)`): ready when a send can make progress without
+/// blocking (epoll's EPOLLOUT: the pipe has a free page, the socket room),
+/// when the readers are gone (a send then fails at once with
+/// `Error::kPeerClosed`), or when the end is closed or failed for good. A
+/// writable end stays ready while it has room, so watch it only while there is
+/// something to send (or a committed rest to finish, `unsent_bytes() > 0`):
+///
+/// @code
+///   set->Add(to_worker, 7).IgnoreError();
+///   for (ready : *set->Wait()) {            // key 7 writable
+///     absl::StatusOr<bool> accepted = to_worker.TrySend(next);
+///     if (accepted.ok() && *accepted) Advance();   // else: offer it again
+///   }
+/// @endcode
+///
+/// The set registers the descriptor each end had when it was added, and keeps
+/// to that registration whatever happens to the end afterwards: `Remove`
+/// deletes it even if the end was released, closed or moved meanwhile, unless
+/// another entry of the set now watches that descriptor number. A descriptor
+/// watched under one key cannot be added under another (so a duplex end is
+/// watched for receiving or for writability, not both in one set).
+///
 /// The set refers to what was added; each must stay where it is (not be moved
 /// or destroyed) until it is removed or the set is destroyed.
 /// Thread-safety: a set must not be used by two threads at once.
@@ -53,12 +76,20 @@ class WaitSet {
   absl::Status Add(ReadEnd& end, uint64_t key);
   /// Watches `end` for something to receive, under `key`. See the overload for `ReadEnd`.
   absl::Status Add(DuplexEnd& end, uint64_t key);
+  /// Watches the write end `end` for writability under `key` (see the file
+  /// comment). Errors as for the `ReadEnd` overload.
+  absl::Status Add(WriteEnd& end, uint64_t key);
+  /// Watches the duplex end `end` for writability (not for something to
+  /// receive) under `key`. Errors as for the `ReadEnd` overload, and
+  /// `Error::kClosed` after `ShutdownWrite`.
+  absl::Status AddWritable(DuplexEnd& end, uint64_t key);
   /// Watches `process` for its exit under `key`. A process already reaped is
   /// always ready. Errors as for the `ReadEnd` overload (`Error::kClosed` for
   /// an empty or detached handle).
   absl::Status Add(Process& process, uint64_t key);
 
-  /// Stops watching what was added under `key`. Errors:
+  /// Stops watching what was added under `key`, and deletes the epoll
+  /// registration of the descriptor it added (see the file comment). Errors:
   /// `Error::kInvalidArgument` if nothing was.
   absl::Status Remove(uint64_t key);
 
@@ -69,27 +100,42 @@ class WaitSet {
   /// (`absl::InfiniteDuration()` waits forever, zero only looks), and returns
   /// the keys of everything ready (empty after a timeout). Nothing is
   /// consumed: the caller then receives from the ends or reaps the processes.
-  /// Errors: `Error::kSystem` from `epoll_wait`.
+  /// A registration the set could not delete (a removed descriptor whose
+  /// number was reused while a duplicate kept its file open) never wakes it:
+  /// the set then rebuilds its epoll instance from the entries it has.
+  /// Errors: `Error::kSystem` from `epoll_wait` (or `epoll_create1` on a rebuild).
   absl::StatusOr<std::vector<uint64_t>> Wait(absl::Duration timeout = absl::InfiniteDuration());
 
  private:
   // What one key refers to. Exactly one of the pointers is set.
   struct Entry {
     ReadEnd* read = nullptr;
-    DuplexEnd* duplex = nullptr;
+    WriteEnd* write = nullptr;
+    DuplexEnd* duplex = nullptr;  // watched for receiving, or writability if `out`
     Process* process = nullptr;
+    bool out = false;  // watched for writability (EPOLLOUT)
     // The descriptor registered with epoll (the end's fd or the pidfd), or -1
     // for a process already reaped when it was added.
     int fd = -1;
+    // The epoll_event data of its registration: unique in the set's life, so
+    // an event of a registration the set no longer knows is recognised.
+    uint64_t serial = 0;
   };
 
   WaitSet() = default;
   absl::Status AddFd(int fd, uint64_t key, Entry entry);
+  // The descriptor `entry`'s object holds now (-1 if closed).
+  static int CurrentFd(const Entry& entry);
+  // A new epoll instance with the live registrations only (see Wait).
+  absl::Status Rebuild();
   // True if `entry` is ready without asking the kernel (see wait.cc).
   static bool ReadyInUserSpace(const Entry& entry);
 
   OwnedFd epoll_;
   absl::flat_hash_map<uint64_t, Entry> entries_;
+  // Registration serial -> key, for the entries with a registration.
+  absl::flat_hash_map<uint64_t, uint64_t> serials_;
+  uint64_t next_serial_ = 1;
   // Keys found ready in user space by the last scan of every entry, and the
   // readiness epoch (internal/readiness.h) that scan saw; a wait rescans all
   // entries only when the epoch moved or entries were added.

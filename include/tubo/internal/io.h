@@ -30,10 +30,48 @@ enum class WriteKind : unsigned char { kUnknown, kSocket, kOther };
 absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count,
                       const char* op, size_t* written = nullptr);
 
-// Best effort: if `fd` is a pipe smaller than `size` bytes, enlarges it
-// (F_SETPIPE_SZ). Failures (not a pipe, over /proc/sys/fs/pipe-max-size or
-// the user's pipe-user-pages limits) are ignored: the pipe keeps its size.
-void TryGrowPipe(int fd, size_t size);
+// Writes what it can of `iov[0..count)` to `fd` without blocking, although
+// `fd` itself stays a blocking descriptor (its flags are shared with every
+// process holding it, so they are never changed): sockets use
+// MSG_DONTWAIT|MSG_NOSIGNAL, pipes `pwritev2(RWF_NOWAIT)`; where the kernel
+// refuses RWF_NOWAIT, a write of at most PIPE_BUF bytes after poll reports
+// POLLOUT (which a single writer cannot block on). Stops when everything is
+// written or the descriptor would block. SIGPIPE as for WriteAll. `iov` is
+// modified; `*written` (always set) holds the bytes that left, also on error.
+absl::Status WriteSomeNonBlocking(int fd, WriteKind& kind, struct iovec* iov, int count,
+                                  const char* op, size_t* written);
+
+// Waits until `fd` is writable or in error (poll's POLLOUT, POLLERR, POLLHUP)
+// or `deadline` passes. Returns whether it became ready.
+absl::StatusOr<bool> WaitWritable(int fd, absl::Time deadline);
+
+// Enlarged pipe capacity, bounded and given back (see tubo/end.h).
+//
+// A sender enlarges a pipe only for the duration of a large message
+// (GrowPipe), and gives the capacity back (ShrinkPipe) once the kernel lets it
+// (F_SETPIPE_SZ fails with EBUSY while more is queued than the smaller size).
+// The whole process holds at most PipeGrowthBudgetPages() pages above the
+// pipes' previous sizes at once: 1/8 of /proc/sys/fs/pipe-user-pages-soft (read
+// once), so the user's other pipes, in any process, never fall back to 8 KiB
+// because of tubo.
+struct PipeGrowth {
+  size_t old_size = 0;  // the capacity before GrowPipe (0: not grown)
+  size_t pages = 0;     // pages taken from the process budget
+};
+// Best effort: enlarges the pipe `fd` to `size` bytes if it is smaller and the
+// process budget has room. Failures leave the pipe as it was (and `*growth`
+// empty); on success `*growth` records what to give back.
+void GrowPipe(int fd, size_t size, PipeGrowth* growth);
+// Tries to give a grown pipe its old size back. Returns true (and empties
+// `*growth`, returning its pages to the budget) on success or if `fd` is no
+// longer a pipe; false while too much is queued (EBUSY).
+bool ShrinkPipe(int fd, PipeGrowth* growth);
+// Forgets `*growth` (the end is being closed or released): returns its pages
+// to the budget whether or not the pipe could be shrunk.
+void DropPipeGrowth(PipeGrowth* growth);
+// The pages the process holds above the pipes' previous sizes, and its bound.
+size_t PipeGrowthPages();
+size_t PipeGrowthBudgetPages();
 
 // One read(2) into `buf`, retrying EINTR. Returns bytes read, 0 at end of stream.
 // ECONNRESET counts as end of stream: a stream socket whose peer closed while
