@@ -303,6 +303,33 @@ TUBO_EXPORT int tubo_end_send(tubo_end* end, const void* data, size_t len, tubo_
   });
 }
 
+TUBO_EXPORT int tubo_end_try_send(tubo_end* end, const void* data, size_t len,
+                                  tubo_error** err) {
+  return Guard(err, "tubo_end_try_send", [&] {
+    if (data == nullptr && len != 0) return Null(err, "tubo_end_try_send", "data");
+    return WithSender(end, err, "tubo_end_try_send", [&](auto& e) {
+      absl::StatusOr<bool> accepted =
+          e.TrySend(std::string_view(static_cast<const char*>(data), len));
+      if (!accepted.ok()) return FromStatus(err, accepted.status());
+      if (*accepted) return Ok(err);
+      return Fail(err, TUBO_E_TIMEOUT,
+                  "tubo_end_try_send on fd " + std::to_string(e.fd().get()) +
+                      ": the send would block; nothing of the message was written");
+    });
+  });
+}
+
+TUBO_EXPORT int tubo_end_send_timeout(tubo_end* end, const void* data, size_t len,
+                                      int64_t timeout_ms, tubo_error** err) {
+  return Guard(err, "tubo_end_send_timeout", [&] {
+    if (data == nullptr && len != 0) return Null(err, "tubo_end_send_timeout", "data");
+    return WithSender(end, err, "tubo_end_send_timeout", [&](auto& e) {
+      return FromStatus(
+          err, e.SendFor(std::string_view(static_cast<const char*>(data), len), Ms(timeout_ms)));
+    });
+  });
+}
+
 TUBO_EXPORT int tubo_end_recv(tubo_bytes** out, tubo_end* end, tubo_error** err) {
   return Guard(err, "tubo_end_recv", [&] {
     if (out == nullptr) return Null(err, "tubo_end_recv", "out");
@@ -411,6 +438,20 @@ TUBO_EXPORT int tubo_end_flush(tubo_end* end, tubo_error** err) {
     return WithSender(end, err, "tubo_end_flush",
                       [&](auto& e) { return FromStatus(err, e.Flush()); });
   });
+}
+
+TUBO_EXPORT int tubo_end_flush_timeout(tubo_end* end, int64_t timeout_ms, tubo_error** err) {
+  return Guard(err, "tubo_end_flush_timeout", [&] {
+    return WithSender(end, err, "tubo_end_flush_timeout",
+                      [&](auto& e) { return FromStatus(err, e.FlushFor(Ms(timeout_ms))); });
+  });
+}
+
+TUBO_EXPORT size_t tubo_end_unsent_bytes(const tubo_end* end) {
+  if (end == nullptr) return 0;
+  if (auto* w = std::get_if<tubo::WriteEnd>(&end->v)) return w->unsent_bytes();
+  if (auto* d = std::get_if<tubo::DuplexEnd>(&end->v)) return d->unsent_bytes();
+  return 0;
 }
 
 // --------------------------------------------------------------- channels
@@ -870,6 +911,19 @@ TUBO_EXPORT int tubo_wait_set_add_end(tubo_wait_set* set, tubo_end* end, uint64_
     TUBO_REQUIRE(set, "tubo_wait_set_add_end");
     return WithReceiver(end, err, "tubo_wait_set_add_end",
                         [&](auto& e) { return FromStatus(err, set->set.Add(e, key)); });
+  });
+}
+
+TUBO_EXPORT int tubo_wait_set_add_end_writable(tubo_wait_set* set, tubo_end* end, uint64_t key,
+                                               tubo_error** err) {
+  return Guard(err, "tubo_wait_set_add_end_writable", [&] {
+    TUBO_REQUIRE(set, "tubo_wait_set_add_end_writable");
+    if (end == nullptr) return Null(err, "tubo_wait_set_add_end_writable", "end");
+    if (auto* w = std::get_if<tubo::WriteEnd>(&end->v)) return FromStatus(err, set->set.Add(*w, key));
+    if (auto* d = std::get_if<tubo::DuplexEnd>(&end->v)) {
+      return FromStatus(err, set->set.AddWritable(*d, key));
+    }
+    return WrongKind(err, "tubo_wait_set_add_end_writable", "a write or duplex end");
   });
 }
 

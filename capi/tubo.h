@@ -262,6 +262,38 @@ int tubo_end_release_fd(int *out, tubo_end *end, tubo_error **err);
 int tubo_end_send(tubo_end *end, const void *data, size_t len, tubo_error **err);
 
 /**
+ * @brief Sends `len` bytes at `data` as one message on a write or duplex `end`
+ * (borrowed) without blocking.
+ *
+ * A message is either not accepted (nothing of it was written: the call
+ * returns `TUBO_E_TIMEOUT`, as `tubo_process_try_wait` does for "not yet", and
+ * the same message may be offered again) or accepted: written whole, or
+ * committed, when only part of it could be written: the end then keeps a copy
+ * of the rest (`tubo_end_unsent_bytes`) and writes it before anything else on
+ * the next send, flush or close. A call first tries to finish such a rest; if
+ * it cannot, the new message is not accepted. With a send buffer, the
+ * buffered messages and this one are written together (write-through). Wait
+ * for room with `tubo_wait_set_add_end_writable`.
+ *
+ * @return `TUBO_OK` (accepted), `TUBO_E_TIMEOUT` (would block, nothing
+ *   written), or the errors of `tubo_end_send` (`TUBO_E_PEER_CLOSED` when the
+ *   readers are gone; never SIGPIPE).
+ */
+int tubo_end_try_send(tubo_end *end, const void *data, size_t len, tubo_error **err);
+
+/**
+ * @brief Sends one message, waiting at most `timeout_ms` for room (negative:
+ * forever, as `tubo_end_send`; 0: as `tubo_end_try_send`).
+ *
+ * @return `TUBO_OK` when the message was accepted (written, or committed with
+ *   its rest kept by the end when the time ran out after part of it was
+ *   written); `TUBO_E_TIMEOUT` only when nothing of it was written (retry the
+ *   same message); otherwise the errors of `tubo_end_send`.
+ */
+int tubo_end_send_timeout(tubo_end *end, const void *data, size_t len, int64_t timeout_ms,
+                          tubo_error **err);
+
+/**
  * @brief Receives the next message into a new library buffer.
  *
  * @param out receives the message (free it with `tubo_bytes_free`); set to NULL at EOF.
@@ -343,6 +375,19 @@ size_t tubo_end_send_buffer_size(const tubo_end *end);
  * @return `TUBO_OK` or the errors of `tubo_end_send`.
  */
 int tubo_end_flush(tubo_end *end, tubo_error **err);
+
+/**
+ * @brief Writes out what a write or duplex `end` (borrowed) holds (a committed
+ * rest and the send buffer), waiting at most `timeout_ms` (negative: forever,
+ * as `tubo_end_flush`; 0 only tries).
+ *
+ * @return `TUBO_OK` once nothing is left, `TUBO_E_TIMEOUT` if some is still
+ *   held (progress is kept), or the errors of `tubo_end_send`.
+ */
+int tubo_end_flush_timeout(tubo_end *end, int64_t timeout_ms, tubo_error **err);
+
+/** @brief Bytes a write or duplex `end` (borrowed) has accepted but not yet written (a committed rest plus the send buffer); 0 for NULL or a read end. */
+size_t tubo_end_unsent_bytes(const tubo_end *end);
 
 /* ------------------------------------------------------------------------ */
 /* Worker side: channels (contract 2)                                       */
@@ -644,6 +689,24 @@ void tubo_wait_set_free(tubo_wait_set *set);
  *   `TUBO_E_CLOSED`, `TUBO_E_SYSTEM`.
  */
 int tubo_wait_set_add_end(tubo_wait_set *set, tubo_end *end, uint64_t key, tubo_error **err);
+
+/**
+ * @brief Watches the write or duplex `end` (borrowed, kept alive as for
+ * `tubo_wait_set_add_end`) for writability under `key`.
+ *
+ * Ready when a send can make progress without blocking (EPOLLOUT), when the
+ * readers are gone (a send then fails with `TUBO_E_PEER_CLOSED`), or when the
+ * end is closed or failed for good. It stays ready while there is room, so
+ * watch an end only while it has something to send. One descriptor is
+ * watched under one key: a duplex end is watched either for receiving
+ * (`tubo_wait_set_add_end`) or for writability in one set.
+ *
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (key in use, read end, NULL, the
+ *   descriptor already watched), `TUBO_E_CLOSED` (also after
+ *   `tubo_end_shutdown_write`), `TUBO_E_SYSTEM`.
+ */
+int tubo_wait_set_add_end_writable(tubo_wait_set *set, tubo_end *end, uint64_t key,
+                                   tubo_error **err);
 
 /**
  * @brief Watches `process` (borrowed, kept alive as for ends) for its exit under `key`.
