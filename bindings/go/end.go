@@ -45,6 +45,19 @@ func (k EndKind) String() string {
 //
 // An End owns its descriptor: Close it when done. The readers of a pipe see
 // io.EOF once every write end is closed (or handed to a child that exits).
+//
+// A forgotten End is closed by a finalizer, as a backstop only, and that
+// finalizer never blocks (Go runs all finalizers on one goroutine): an End
+// holding nothing unsent is closed at once; one still holding messages (a
+// send buffer, or the committed rest of a TrySend) hands the flush and close
+// to a new goroutine, which waits for the reader as long as it takes (until
+// it reads or closes its end), so the messages are not lost.
+//
+// Sending without blocking: TrySend, SendTimeout and SendContext either do
+// not accept a message (nothing of it is written; offer it again) or accept
+// it, writing it whole or committing it: the End keeps the rest and writes it
+// before anything else. With PollWrite or WaitEnds, one goroutine can feed
+// many slow readers without a goroutine per reader.
 type End struct {
 	mu      sync.Mutex
 	h       *C.tubo_end // nil once closed or consumed
@@ -59,9 +72,30 @@ const recvScratch = 4096
 
 func newEnd(h *C.tubo_end) *End {
 	e := &End{h: h, kind: EndKind(C.tubo_end_kind_of(h))}
-	// A backstop for an end the program forgot to close.
-	runtime.SetFinalizer(e, func(e *End) { C.tubo_end_free(e.h) })
+	runtime.SetFinalizer(e, finalizeEnd)
 	return e
+}
+
+// finalizeEnd is the backstop for an End the program forgot to close. It
+// never blocks: Go runs every finalizer on one goroutine, so one that waited
+// for a stalled reader would stop all the program's finalizers (os.File's
+// among them). An End holding nothing unsent is closed at once; one still
+// holding messages (a send buffer, or the committed rest of a TrySend or
+// SendTimeout) is flushed and closed by a new goroutine, so those messages
+// are not lost. That goroutine waits as long as the reader does not read
+// (until it reads or closes its end); Close the End yourself to know when,
+// and whether, its messages left.
+func finalizeEnd(e *End) {
+	h := e.h
+	if h == nil {
+		return
+	}
+	e.h = nil
+	if C.tubo_end_unsent_bytes(h) == 0 {
+		C.tubo_end_free(h)
+		return
+	}
+	go C.tubo_end_free(h)
 }
 
 // Pipe creates a simplex pipe: what is sent on w is received on r.
@@ -142,6 +176,143 @@ func (e *End) Send(b []byte) error {
 	rc := C.tubo_end_send(e.h, p, C.size_t(len(b)), &cerr)
 	runtime.KeepAlive(b)
 	return takeError(rc, cerr)
+}
+
+// TrySend sends b as one message without blocking. It returns true when the
+// message was accepted: written whole, or committed: part of it was written
+// and the End keeps a copy of the rest (Unsent() > 0), which it writes before
+// anything else on the next TrySend, SendTimeout, SendContext, Send, Flush or
+// Close. It returns false, with nothing of b written, when there is no room
+// now (offer the same message again later, for example once PollWrite or
+// WaitEnds reports the End writable). A TrySend first tries to finish a
+// committed rest; if it cannot, b is not accepted. With a send buffer, the
+// buffered messages and b are written together. Errors as for Send
+// (ErrPeerClosed when no reader is left).
+func (e *End) TrySend(b []byte) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return false, closedError("end")
+	}
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	var cerr *C.tubo_error
+	rc := C.tubo_end_try_send(e.h, p, C.size_t(len(b)), &cerr)
+	runtime.KeepAlive(b)
+	if rc == C.TUBO_E_TIMEOUT {
+		C.tubo_error_free(cerr)
+		return false, nil
+	}
+	if err := takeError(rc, cerr); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// SendTimeout sends b as one message, waiting at most timeout for room (a
+// negative timeout waits forever, as Send). It returns nil when the message
+// was accepted (written, or committed with its rest kept by the End, see
+// TrySend), and an error matching ErrTimeout (and os.ErrDeadlineExceeded)
+// only when nothing of b was written, so the same message may be sent again.
+func (e *End) SendTimeout(b []byte, timeout time.Duration) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	var cerr *C.tubo_error
+	rc := C.tubo_end_send_timeout(e.h, p, C.size_t(len(b)), durationMs(timeout), &cerr)
+	runtime.KeepAlive(b)
+	return takeError(rc, cerr)
+}
+
+// SendContext sends b as one message, waiting for room until ctx is done
+// (then it returns ctx.Err(), with nothing of b written). Accepted means
+// written or committed, as for TrySend.
+func (e *End) SendContext(ctx context.Context, b []byte) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ok, err := e.TrySend(b)
+		if err != nil || ok {
+			return err
+		}
+		if err := e.PollWriteContext(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// FlushTimeout writes out what the End holds (a committed rest and the send
+// buffer), waiting at most timeout (0 only tries, negative waits forever).
+// An error matching ErrTimeout means some is still held (progress is kept).
+func (e *End) FlushTimeout(timeout time.Duration) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	var cerr *C.tubo_error
+	return takeError(C.tubo_end_flush_timeout(e.h, durationMs(timeout), &cerr), cerr)
+}
+
+// Unsent returns the bytes the End has accepted but not yet written: the
+// committed rest of a message and the send buffer (0 for a read end).
+func (e *End) Unsent() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return 0
+	}
+	return int(C.tubo_end_unsent_bytes(e.h))
+}
+
+// PollWrite waits up to timeout until a write or duplex end can make
+// progress sending without blocking (room in the pipe), or its readers are
+// gone (a send then fails with ErrPeerClosed). A zero timeout only looks; a
+// negative one waits forever.
+func (e *End) PollWrite(timeout time.Duration) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return false, closedError("end")
+	}
+	var ws *C.tubo_wait_set
+	var cerr *C.tubo_error
+	if err := takeError(C.tubo_wait_set_new(&ws, &cerr), cerr); err != nil {
+		return false, err
+	}
+	defer C.tubo_wait_set_free(ws)
+	if err := takeError(C.tubo_wait_set_add_end_writable(ws, e.h, 0, &cerr), cerr); err != nil {
+		return false, err
+	}
+	var key C.uint64_t
+	var n C.size_t
+	if err := takeError(C.tubo_wait_set_wait(&n, ws, &key, 1, durationMs(timeout), &cerr), cerr); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// PollWriteContext waits until the end can make progress sending (see
+// PollWrite), then returns nil, or until ctx is done (returning ctx.Err()).
+func (e *End) PollWriteContext(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return closedError("end")
+	}
+	return waitContext(ctx, func(ws *C.tubo_wait_set, key C.uint64_t) error {
+		var cerr *C.tubo_error
+		return takeError(C.tubo_wait_set_add_end_writable(ws, e.h, key, &cerr), cerr)
+	})
 }
 
 // Recv receives the next message. At the end of the stream it returns io.EOF,
