@@ -37,7 +37,7 @@ import time
 
 from tubo import _lib
 from tubo.errors import (BufferTooShort, ClosedError, InvalidArgumentError, MessageTooLargeError,
-                         call, from_c)
+                         TuboTimeoutError, call, from_c)
 
 _c = _lib.lib
 
@@ -60,10 +60,11 @@ _SLICE_MS = 100
 # The hot paths call these directly (no per-call wrapper objects); see
 # Connection.__init__ for the per-connection out-parameters they reuse.
 _send = _c.tubo_end_send
+_send_timeout = _c.tubo_end_send_timeout
 _recv_into = _c.tubo_end_recv_into
 _poll = _c.tubo_end_poll
 _string_at = ctypes.string_at
-_OK, _EOF, _TOO_SMALL = _lib.OK, _lib.EOF, _lib.E_BUFFER_TOO_SMALL
+_OK, _EOF, _TOO_SMALL, _TIMEOUT = _lib.OK, _lib.EOF, _lib.E_BUFFER_TOO_SMALL, _lib.E_TIMEOUT
 _current_thread, _main_thread = threading.current_thread, threading.main_thread
 
 # recv_bytes receives a message of up to this size into a per-connection
@@ -71,6 +72,14 @@ _current_thread, _main_thread = threading.current_thread, threading.main_thread
 # one goes through tubo_end_recv (a library buffer, copied out once).
 _SCRATCH_MIN = 4096
 _SCRATCH_MAX = 64 << 10
+
+
+def _slice_ms(deadline):
+    """The next slice of a sliced wait: _SLICE_MS, or what is left until
+    ``deadline`` (time.monotonic(); None: no deadline) if that is less."""
+    if deadline is None:
+        return _SLICE_MS
+    return max(0, min(_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
 
 
 def interruptible(wait_once, timeout_ms):
@@ -191,12 +200,26 @@ class Connection:
 
     # -- sending -------------------------------------------------------------
 
-    def send_bytes(self, buf, offset=0, size=None):
+    def send_bytes(self, buf, offset=0, size=None, *, timeout=None):
         """Sends ``buf[offset:offset + size]`` (any bytes-like object) as one message.
 
         Blocks until the message is written; the bytes are copied or written
         before it returns. Raises ``PeerClosedError`` (a ``BrokenPipeError``)
         if the readers are gone.
+
+        ``timeout`` (keyword-only, seconds; None waits as long as it takes)
+        bounds the wait for room: ``TimeoutError`` (``TuboTimeoutError``) is
+        raised only when nothing of the message was written, so the same
+        message may be sent again. Once part of it is written the message is
+        committed: the connection keeps the rest and writes it before anything
+        else (the next send, ``flush`` or ``close``); ``send_bytes`` returns
+        when it is all written or, with a timeout, when the time is up
+        (``unsent_bytes`` then says how much is still held).
+
+        In the main thread the wait is made of slices of 0.1 s, so signal
+        handlers (Ctrl-C's ``KeyboardInterrupt``) run even when the reader
+        stalls. An exception raised by a handler leaves the message either not
+        sent at all or committed, never torn or sent twice.
         """
         end = self._end
         if end is None:
@@ -208,11 +231,51 @@ class Connection:
             # The common case, without a memoryview: a bytes object is passed
             # as is (ctypes hands out its storage), a bytearray through a
             # c_char over its first byte (which pins it for the call).
-            rc = _send(end, buf if kind is bytes else ctypes.byref(ctypes.c_char.from_buffer(buf)),
-                       len(buf), self._serrp)
-            if rc < 0:
-                raise from_c(rc, self._serr.value)
+            data = buf if kind is bytes else ctypes.byref(ctypes.c_char.from_buffer(buf))
+            if timeout is None and _current_thread() is not _main_thread():
+                rc = _send(end, data, len(buf), self._serrp)
+                if rc < 0:
+                    raise from_c(rc, self._serr.value)
+                return
+            self._send_sliced(data, len(buf), timeout)
             return
+        self._with_window(buf, offset, size, lambda data, n: self._send_any(data, n, timeout))
+
+    def try_send_bytes(self, buf, offset=0, size=None):
+        """Sends ``buf[offset:offset + size]`` as one message without blocking.
+
+        Returns True when the message was accepted: written whole, or
+        committed (part of it was written; the connection keeps the rest and
+        writes it before anything else, see ``send_bytes`` and
+        ``unsent_bytes``). Returns False, with nothing of it written, when
+        there is no room now: offer the same message again later, for example
+        once ``tubo.wait(..., writable=[conn])`` reports it. A committed rest
+        still held is finished first; if it cannot be, the message is not
+        accepted. Raises ``PeerClosedError`` if the readers are gone.
+        """
+        self._check_closed()
+        self._check_writable()
+        return self._with_window(buf, offset, size, self._try_send_raw)
+
+    def _try_send_raw(self, data, n):
+        rc = _c.tubo_end_try_send(self._end, data, n, self._serrp)
+        if rc == _TIMEOUT:
+            _c.tubo_error_free(self._serr.value)
+            return False
+        if rc < 0:
+            raise from_c(rc, self._serr.value)
+        return True
+
+    @property
+    def unsent_bytes(self):
+        """Bytes accepted but not yet written: the committed rest of a message
+        (see ``send_bytes``) plus what the send buffer holds."""
+        self._check_closed()
+        return _c.tubo_end_unsent_bytes(self._end)
+
+    def _with_window(self, buf, offset, size, send):
+        """Calls ``send(data, n)`` with a C view of ``buf[offset:offset + size]``
+        (checked like ``multiprocessing``'s ``send_bytes``); returns its result."""
         m = memoryview(buf)
         if m.itemsize > 1 or m.format != "B":
             m = m.cast("B") if m.c_contiguous else memoryview(m.tobytes())
@@ -228,28 +291,77 @@ class Connection:
         elif offset + size > n:
             raise ValueError("buffer length < offset + size")
         if size == 0:
-            call(_c.tubo_end_send, self._end, None, 0)
-            return
+            return send(None, 0)
         obj = m.obj
         if type(obj) is bytes and m.nbytes == len(obj):
             # Borrow the bytes object's own storage: no copy.
             address = ctypes.cast(ctypes.c_char_p(obj), ctypes.c_void_p).value + offset
-            call(_c.tubo_end_send, self._end, address, size)
-        elif not m.readonly and m.c_contiguous:
+            return send(address, size)
+        if not m.readonly and m.c_contiguous:
             window = (ctypes.c_char * size).from_buffer(m, offset)
             try:
-                call(_c.tubo_end_send, self._end, ctypes.addressof(window), size)
+                return send(ctypes.addressof(window), size)
             finally:
                 del window
-        else:
-            data = m[offset:offset + size].tobytes()
-            call(_c.tubo_end_send, self._end, data, size)
+        data = m[offset:offset + size].tobytes()
+        return send(data, size)
 
-    def flush(self):
-        """Writes out what a send buffer holds (see ``send_buffer_size``)."""
+    def _send_any(self, data, n, timeout):
+        if timeout is None and _current_thread() is not _main_thread():
+            call(_c.tubo_end_send, self._end, data, n)
+        else:
+            self._send_sliced(data, n, timeout)
+
+    def _send_sliced(self, data, n, timeout):
+        """send_bytes in slices of at most _SLICE_MS (see its docstring)."""
+        end = self._end
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
+        if timeout is None:
+            capacity = _c.tubo_end_send_buffer_size(end)
+            if capacity and n + 12 + _c.tubo_end_unsent_bytes(end) <= capacity:
+                # Fits the send buffer: stored, which never blocks.
+                rc = _send(end, data, n, self._serrp)
+                if rc < 0:
+                    raise from_c(rc, self._serr.value)
+                return
+        while True:
+            rc = _send_timeout(end, data, n, _slice_ms(deadline), self._serrp)
+            if rc == _TIMEOUT:
+                _c.tubo_error_free(self._serr.value)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TuboTimeoutError(
+                        "send_bytes: timed out after %g s with nothing of the message written"
+                        % timeout)
+                continue  # signal handlers run between the slices
+            if rc < 0:
+                raise from_c(rc, self._serr.value)
+            break
+        # Accepted; a committed rest is written in slices too (interrupted,
+        # it stays committed and goes out before anything else).
+        while _c.tubo_end_unsent_bytes(end):
+            ms = _slice_ms(deadline)
+            if ms == 0:
+                return  # out of time: committed
+            rc = _c.tubo_end_flush_timeout(end, ms, self._serrp)
+            if rc == _TIMEOUT:
+                _c.tubo_error_free(self._serr.value)
+            elif rc < 0:
+                raise from_c(rc, self._serr.value)
+
+    def flush(self, *, timeout=None):
+        """Writes out what a send buffer holds (see ``send_buffer_size``) and
+        the committed rest of a message (see ``send_bytes``).
+
+        ``timeout`` (keyword-only, seconds; None waits as long as it takes, 0
+        only tries) bounds the wait: ``TimeoutError`` if some is still held
+        then (what was written stays written; ``unsent_bytes`` says the rest).
+        """
         self._check_closed()
         self._check_writable()
-        call(_c.tubo_end_flush, self._end)
+        if timeout is None:
+            call(_c.tubo_end_flush, self._end)
+        else:
+            call(_c.tubo_end_flush_timeout, self._end, _timeout_ms(timeout))
 
     @property
     def send_buffer_size(self):
@@ -521,7 +633,7 @@ def take_connection(name, mode=None):
     return Connection._adopt(out.value)
 
 
-def wait(object_list, timeout=None):
+def wait(object_list, timeout=None, *, writable=()):
     """Waits until one or more of ``object_list`` is ready, like
     ``multiprocessing.connection.wait``; returns the ready ones (a list, empty
     after a timeout). ``timeout`` is in seconds, None waits forever.
@@ -529,14 +641,31 @@ def wait(object_list, timeout=None):
     A Connection is ready when a receive would not block (a message or end of
     stream); a Process (or a Command's child) when it has exited. Built on the
     C wait set (epoll and pidfds). Other objects are a TypeError.
+
+    ``writable`` (keyword-only) lists sending Connections to watch for room:
+    one is ready (and in the result) when a send can make progress without
+    blocking, or when its readers are gone (a send then raises
+    ``PeerClosedError``). Use it with ``try_send_bytes`` to feed several
+    readers from one thread. A writable connection stays ready while it has
+    room, so list only those with something to send. A Connection may not be
+    listed both ways.
     """
     from tubo.process import Process  # circular at import time
     objects = list(object_list)
+    readable_count = len(objects)
+    for obj in writable:
+        if not isinstance(obj, Connection):
+            raise TypeError("tubo.wait(writable=...) takes Connections, not %s"
+                            % type(obj).__name__)
+        objects.append(obj)
     ws = ctypes.c_void_p()
     call(_c.tubo_wait_set_new, ctypes.byref(ws))
     try:
         for key, obj in enumerate(objects):
-            if isinstance(obj, Connection):
+            if key >= readable_count:
+                obj._check_closed()
+                call(_c.tubo_wait_set_add_end_writable, ws, obj._end, key)
+            elif isinstance(obj, Connection):
                 obj._check_closed()
                 call(_c.tubo_wait_set_add_end, ws, obj._end, key)
             elif isinstance(obj, Process):
