@@ -272,7 +272,9 @@ absl::StatusOr<std::vector<uint64_t>> WaitSet::Wait(absl::Duration timeout) {
     }
     bool stale = false;
     for (int i = 0; i < n; ++i) {
-      auto serial = serials_.find(events_[i].data.u64);
+      // A copy: epoll_event is packed, so its data is not 8-byte aligned.
+      const uint64_t id = events_[i].data.u64;
+      auto serial = serials_.find(id);
       if (serial == serials_.end()) {
         // A registration the set no longer knows: removed while a duplicate
         // of its descriptor kept it alive in epoll, where it would be

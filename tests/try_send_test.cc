@@ -119,7 +119,8 @@ TEST(TrySendTest, OneThreadFeedsThreeWorkersThroughAWaitSet) {
 TEST(TrySendTest, SendForToAStalledReaderTimesOutWithNothingWritten) {
   absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
   ASSERT_TRUE(pipe.ok());
-  auto& [reader, writer] = *pipe;
+  tubo::ReadEnd& reader = pipe->reader;
+  tubo::WriteEnd& writer = pipe->writer;
   const int filled = Fill(writer);
   ASSERT_GT(filled, 0);
   ASSERT_EQ(writer.unsent_bytes(), 0u) << "the fill ended on a committed rest";
@@ -150,7 +151,8 @@ TEST(TrySendTest, SendForToAStalledReaderTimesOutWithNothingWritten) {
 TEST(TrySendTest, PartialProgressCommitsAndTheFrameArrivesWhole) {
   absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
   ASSERT_TRUE(pipe.ok());
-  auto& [reader, writer] = *pipe;
+  tubo::ReadEnd& reader = pipe->reader;
+  tubo::WriteEnd& writer = pipe->writer;
   const std::string big = Pattern(3 * 1024 * 1024, 5);
   absl::Status s = writer.SendFor(big, absl::Milliseconds(100));
   ASSERT_TRUE(s.ok()) << s;  // committed: part of it is in the pipe
@@ -185,7 +187,8 @@ TEST(TrySendTest, PartialProgressCommitsAndTheFrameArrivesWhole) {
 TEST(TrySendTest, BufferedFramesLeaveWithATrySend) {
   absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
   ASSERT_TRUE(pipe.ok());
-  auto& [reader, writer] = *pipe;
+  tubo::ReadEnd& reader = pipe->reader;
+  tubo::WriteEnd& writer = pipe->writer;
   ASSERT_TRUE(writer.SetSendBufferSize(4096).ok());
   ASSERT_TRUE(writer.Send("one").ok());
   EXPECT_EQ(writer.unsent_bytes(), 7u);
@@ -203,7 +206,8 @@ TEST(TrySendTest, BufferedFramesLeaveWithATrySend) {
 TEST(TrySendTest, ReadersGoneIsPeerClosedWithoutSigpipe) {
   absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
   ASSERT_TRUE(pipe.ok());
-  auto& [reader, writer] = *pipe;
+  tubo::ReadEnd& reader = pipe->reader;
+  tubo::WriteEnd& writer = pipe->writer;
   ASSERT_TRUE(reader.Close().ok());
   absl::StatusOr<bool> accepted = writer.TrySend("x");
   ASSERT_FALSE(accepted.ok());
@@ -215,7 +219,8 @@ TEST(TrySendTest, ReadersGoneIsPeerClosedWithoutSigpipe) {
 TEST(TrySendTest, WaitSetReportsWritability) {
   absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
   ASSERT_TRUE(pipe.ok());
-  auto& [reader, writer] = *pipe;
+  tubo::ReadEnd& reader = pipe->reader;
+  tubo::WriteEnd& writer = pipe->writer;
   absl::StatusOr<tubo::WaitSet> set = tubo::WaitSet::Create();
   ASSERT_TRUE(set.ok());
   ASSERT_TRUE(set->Add(writer, 9).ok());
