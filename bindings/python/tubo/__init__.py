@@ -18,8 +18,9 @@
             pass
         p.join()
 
-- ``Pipe``, ``Connection`` (``send_bytes``, ``recv_bytes``, ``recv_bytes_into``,
-  ``poll``, ``close``, ``fileno``, ``shutdown_write``), ``wait``:
+- ``Pipe``, ``Connection`` (``send_bytes`` with an optional ``timeout``,
+  ``try_send_bytes``, ``recv_bytes``, ``recv_bytes_into``, ``poll``, ``close``,
+  ``fileno``, ``shutdown_write``), ``wait`` (also for writability):
   ``tubo/connection.py``.
 - ``Process`` (a Python function in a new interpreter) and ``Command`` (the
   exec start method): ``tubo/process.py``.
