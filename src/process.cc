@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <thread>
+#include <pthread.h>
+
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "tubo/error.h"
@@ -54,7 +56,8 @@ Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       pidfd_(std::move(other.pidfd_)),
       status_(std::exchange(other.status_, std::nullopt)),
-      stop_(other.stop_) {
+      stop_(other.stop_),
+      leads_group_(std::exchange(other.leads_group_, false)) {
   internal::NoteUserSpaceReadiness();  // `other` no longer owns a child
 }
 
@@ -65,6 +68,7 @@ Process& Process::operator=(Process&& other) noexcept {
     pidfd_ = std::move(other.pidfd_);
     status_ = std::exchange(other.status_, std::nullopt);
     stop_ = other.stop_;
+    leads_group_ = std::exchange(other.leads_group_, false);
     internal::NoteUserSpaceReadiness();
   }
   return *this;
@@ -75,7 +79,11 @@ absl::StatusOr<std::optional<ExitStatus>> Process::Reap(int flags) {
   if (!pidfd_.valid()) return EmptyHandleError("wait");
   siginfo_t info = {};
   for (;;) {
-    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | flags) == 0) break;
+    // __WALL: tubo's children have no exit signal (see process.h), and a
+    // wait without it does not see them.
+    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | __WALL | flags) == 0) {
+      break;
+    }
     if (errno != EINTR) return ProcessErrno(errno, "wait", pid_);
   }
   if (info.si_pid == 0) return std::optional<ExitStatus>();  // WNOHANG: still running
@@ -124,9 +132,50 @@ absl::Status Process::Terminate() { return Signal(SIGTERM); }
 
 absl::Status Process::Kill() { return Signal(SIGKILL); }
 
+absl::Status Process::SignalGroup(int signal) {
+  if (!leads_group_) {
+    return WithError(absl::InvalidArgumentError(absl::StrCat(
+                         "signal group of pid ", pid_,
+                         ": the child does not lead its own process group (start it with "
+                         "new_process_group)")),
+                     Error::kInvalidArgument);
+  }
+  if (status_) {
+    return WithError(absl::FailedPreconditionError(absl::StrCat(
+                         "signal group of pid ", pid_,
+                         ": the leader was reaped, so its group id may name another group now")),
+                     Error::kClosed);
+  }
+  if (!pidfd_.valid()) return EmptyHandleError("signal group");
+  // The leader is unreaped (a zombie at worst), so no other process or group
+  // can have its id: the raw group id is safe here.
+  if (::kill(-pid_, signal) < 0) {
+    if (errno == ESRCH) return absl::OkStatus();  // nobody left in the group
+    return ProcessErrno(errno, absl::StrCat("signal ", signal, " to group of").c_str(), pid_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Process::TerminateGroup() { return SignalGroup(SIGTERM); }
+
+absl::Status Process::KillGroup() { return SignalGroup(SIGKILL); }
+
+absl::StatusOr<ExitStatus> Process::StopGroup() {
+  // Waits for the leader's exit without reaping it, so that the group id
+  // stays ours until the last SIGKILL to the group.
+  absl::StatusOr<bool> exited = internal::WaitReadable(pidfd_.get(), stop_.grace);
+  if (!(exited.ok() && *exited) && stop_.signal != 0 && stop_.signal != SIGKILL &&
+      SignalGroup(stop_.signal).ok()) {
+    internal::WaitReadable(pidfd_.get(), stop_.signal_timeout).IgnoreError();
+  }
+  SignalGroup(SIGKILL).IgnoreError();
+  return Wait();
+}
+
 absl::StatusOr<ExitStatus> Process::Stop() {
   if (status_) return *status_;
   if (!pidfd_.valid()) return EmptyHandleError("stop");
+  if (leads_group_) return StopGroup();
   // A step that fails (a wait that errs, a signal with a bad number) is only
   // skipped: the sequence always ends with SIGKILL and a blocking reap, as the
   // destructor promises.
@@ -140,22 +189,49 @@ absl::StatusOr<ExitStatus> Process::Stop() {
   return Wait();
 }
 
-void Process::Detach() {
+namespace {
+
+// The reaper of one detached child: blocked in waitid on its pidfd (no CPU),
+// then closes the pidfd. `arg` is the pidfd.
+void* ReapDetached(void* arg) {
+  const int pidfd = static_cast<int>(reinterpret_cast<intptr_t>(arg));
+  siginfo_t info;
+  while (::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | __WALL) < 0 &&
+         errno == EINTR) {
+  }
+  ::close(pidfd);
+  return nullptr;
+}
+
+}  // namespace
+
+absl::Status Process::Detach() {
   if (!pidfd_.valid()) {
     pid_ = -1;
-    return;
+    status_.reset();
+    return absl::OkStatus();
   }
   // The child stays ours to reap: without a reaper it would linger as a zombie
-  // once it exits. A thread blocked in waitid on the pidfd costs no CPU.
-  std::thread([pidfd = std::move(pidfd_)]() {
-    siginfo_t info;
-    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &info, WEXITED) < 0 &&
-           errno == EINTR) {
-    }
-  }).detach();
+  // once it exits. The handle gives the child up only once the thread exists.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  pthread_t thread;
+  const int err = ::pthread_create(&thread, &attr, ReapDetached,
+                                   reinterpret_cast<void*>(static_cast<intptr_t>(pidfd_.get())));
+  pthread_attr_destroy(&attr);
+  if (err != 0) {
+    return WithError(absl::ErrnoToStatus(err, absl::StrCat("detach pid ", pid_,
+                                                           ": create the reaper thread")),
+                     Error::kSystem);
+  }
+  pidfd_.Release();
   pid_ = -1;
   status_.reset();
+  leads_group_ = false;
   internal::NoteUserSpaceReadiness();
+  return absl::OkStatus();
 }
 
 }  // namespace tubo
