@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <pthread.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "tubo/error.h"
@@ -29,6 +31,17 @@ absl::Status EmptyHandleError(const char* op) {
 absl::Status ProcessErrno(int err, const char* op, pid_t pid) {
   return WithError(absl::ErrnoToStatus(err, absl::StrCat(op, " pid ", pid)), Error::kSystem);
 }
+
+// PIDFD_GET_INFO (Linux 6.15, <linux/pidfd.h>; Debian's headers predate it).
+struct PidfdInfo {
+  uint64_t mask;
+  uint64_t cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;  // a wait status, as waitpid's
+};
+static_assert(sizeof(PidfdInfo) == 64, "PIDFD_INFO_SIZE_VER0");
+constexpr uint64_t kPidfdInfoExit = 1u << 3;
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
 
 ExitStatus FromSiginfo(const siginfo_t& info) {
   switch (info.si_code) {
@@ -84,6 +97,7 @@ absl::StatusOr<std::optional<ExitStatus>> Process::Reap(int flags) {
     if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | __WALL | flags) == 0) {
       break;
     }
+    if (errno == ECHILD) return StolenStatus();
     if (errno != EINTR) return ProcessErrno(errno, "wait", pid_);
   }
   if (info.si_pid == 0) return std::optional<ExitStatus>();  // WNOHANG: still running
@@ -91,6 +105,29 @@ absl::StatusOr<std::optional<ExitStatus>> Process::Reap(int flags) {
   pidfd_.Reset();
   internal::NoteUserSpaceReadiness();  // reaped: always ready to a wait set
   return status_;
+}
+
+absl::StatusOr<std::optional<ExitStatus>> Process::StolenStatus() {
+  // Someone else reaped the child: a foreign waitpid(-1), or SIGCHLD set to
+  // SIG_IGN, for a child that execs (execve gives a process SIGCHLD as its
+  // exit signal again). Linux 6.15 and later keep the status for pidfd holders.
+  PidfdInfo info;
+  std::memset(&info, 0, sizeof(info));
+  info.mask = kPidfdInfoExit;
+  if (::ioctl(pidfd_.get(), kPidfdGetInfo, &info) == 0 && (info.mask & kPidfdInfoExit) != 0) {
+    const int w = info.exit_code;
+    status_ = WIFSIGNALED(w) ? ExitStatus::Signaled(WTERMSIG(w), WCOREDUMP(w) != 0)
+                             : ExitStatus::Exited(WEXITSTATUS(w));
+    pidfd_.Reset();
+    internal::NoteUserSpaceReadiness();
+    return status_;
+  }
+  return WithError(absl::FailedPreconditionError(absl::StrCat(
+                       "wait pid ", pid_,
+                       ": the exit status was taken by another wait (a waitpid(-1) in a SIGCHLD "
+                       "handler, or SIGCHLD ignored); this kernel (before Linux 6.15) cannot "
+                       "give it back")),
+                   Error::kSystem);
 }
 
 absl::StatusOr<ExitStatus> Process::Wait() {

@@ -31,15 +31,23 @@
 /// group (`new_process_group`) and the group is signalled (`SignalGroup`, and
 /// the stop sequence, which addresses the whole group of a leader).
 ///
-/// **The exit status cannot be stolen.** tubo creates its children with no
-/// exit signal: no SIGCHLD is sent when one ends, `wait()`, `waitpid(-1, ...)`
-/// and `waitpid(pid, ...)` without `__WALL` or `__WCLONE` do not see it, and
-/// SIGCHLD set to SIG_IGN (or SA_NOCLDWAIT) does not reap it. So a user's
-/// SIGCHLD handler reaping with `waitpid(-1)` cannot take its status. Only a
-/// call that asks for such children explicitly (`__WALL`, `__WCLONE`, or a
-/// `waitid` on its pidfd) can; a child adopted with the public constructor
-/// keeps the exit signal it was created with. When the parent dies, the kernel
-/// gives the orphan to init (or a subreaper) with SIGCHLD as usual.
+/// **The exit status and foreign reapers.** A user's SIGCHLD handler that
+/// reaps with `waitpid(-1)`, or SIGCHLD set to SIG_IGN, would take a child's
+/// status from its owner. Exactly what holds:
+/// - A **fork** child (that does not exec) is created with no exit signal: no
+///   SIGCHLD is sent when it ends, `wait()`, `waitpid(-1, ...)` and
+///   `waitpid(pid, ...)` without `__WALL`/`__WCLONE` do not see it, and SIGCHLD
+///   set to SIG_IGN (or SA_NOCLDWAIT) does not reap it. Its status cannot be
+///   taken, on any kernel, except by a wait that asks for such children
+///   (`__WALL`, `__WCLONE`).
+/// - An **exec** or **self** child (and a fork child that execs) has SIGCHLD
+///   as its exit signal again once it execs (the kernel resets it), so a
+///   foreign reaper can reap it. On Linux 6.15 and later, the handle then
+///   still gets the status from its pidfd (`PIDFD_INFO_EXIT`), so nothing is
+///   lost; on older kernels `Wait` fails with `Error::kSystem` and a message
+///   saying the status was taken.
+/// - A child adopted with the public constructor keeps the exit signal it was
+///   created with; the same rules apply.
 ///
 /// **Thread-safety**: a `Process` may be moved to another thread, but must not
 /// be used by two threads at once.
@@ -229,6 +237,7 @@ class Process {
 
  private:
   absl::StatusOr<std::optional<ExitStatus>> Reap(int flags);
+  absl::StatusOr<std::optional<ExitStatus>> StolenStatus();
   absl::StatusOr<ExitStatus> StopGroup();
 
   pid_t pid_ = -1;
