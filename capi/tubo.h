@@ -567,6 +567,23 @@ int tubo_fork(tubo_process **out, tubo_fork_fn fn, void *ctx, tubo_end **ends, s
 /* Processes                                                                */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * What a process handle guarantees (C++: tubo/process.h, which has the details):
+ * - No zombie: freeing a handle whose child runs stops it (the stop sequence)
+ *   and reaps it; only tubo_process_detach leaves a child unowned.
+ * - Die with the parent: children get SIGKILL when this process dies by any
+ *   cause (on by default in C; tubo_command_die_with_parent,
+ *   TUBO_FORK_OUTLIVE_PARENT). Not after exec of a set-user-ID program.
+ * - Foreign reapers: a fork child has no exit signal, so a SIGCHLD handler
+ *   calling waitpid(-1) (or SIGCHLD ignored) cannot take its status. An exec
+ *   or self child has SIGCHLD again once it execs: on Linux 6.15 and later its
+ *   status still comes back through its pidfd; on older kernels
+ *   tubo_process_wait then fails with TUBO_E_SYSTEM ("taken by another wait").
+ * - Signals go through the pidfd, never to a raw pid; a process group only
+ *   while its leader is unreaped (tubo_process_signal_group).
+ * - tubo never puts a descriptor it creates on 0, 1 or 2.
+ */
+
 /**
  * @brief Stops and reaps the child (consumed), then frees the handle. NULL is allowed.
  *
@@ -584,7 +601,9 @@ int tubo_process_pid(const tubo_process *process);
  * @param out optional: receives the Python-style exit code (code, or -signal).
  * @param process the process (borrowed).
  * @param err optional error output (see the file comment).
- * @return `TUBO_OK`, `TUBO_E_CLOSED` (detached), `TUBO_E_SYSTEM`, `TUBO_E_INVALID_ARGUMENT`.
+ * @return `TUBO_OK`, `TUBO_E_CLOSED` (detached), `TUBO_E_SYSTEM` (also: the
+ *   status was taken by a foreign waitpid and this kernel, before 6.15, cannot
+ *   give it back), `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_process_wait(int *out, tubo_process *process, tubo_error **err);
 

@@ -257,7 +257,7 @@ func (c *Cmd) stdio(stream C.int, s Stdio) *Cmd {
 		if c.err != nil {
 			return c
 		}
-		fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, s.file.Fd(), syscall.F_DUPFD_CLOEXEC, 0)
+		fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, s.file.Fd(), syscall.F_DUPFD_CLOEXEC, 3) // never onto 0-2
 		runtime.KeepAlive(s.file)
 		if errno != 0 {
 			c.err = &Error{Code: CodeSystem, Message: "tubo: stdio file " + s.file.Name() + ": dup: " + errno.Error()}

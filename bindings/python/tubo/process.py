@@ -80,6 +80,13 @@ DEVNULL = subprocess.DEVNULL
 _STREAMS = {"stdin": 0, "stdout": 1, "stderr": 2}
 
 
+def _dup_off_stdio(fd):
+    """A close-on-exec duplicate of ``fd`` numbered 3 or above (never taking
+    the place of a closed standard stream)."""
+    import fcntl
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+
+
 def _flush_std_streams():
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -180,9 +187,9 @@ class Command:
                 call(_c.tubo_command_stdio_null, h, stream)
             else:
                 # The C call consumes the fd: give it a copy, the caller keeps theirs.
-                call(_c.tubo_command_stdio_fd, h, stream, os.dup(spec))
+                call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec))
         elif hasattr(spec, "fileno"):
-            call(_c.tubo_command_stdio_fd, h, stream, os.dup(spec.fileno()))
+            call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec.fileno()))
         else:
             call(_c.tubo_command_stdio_file, h, stream, _lib.encode(spec, "path"))
         return self
