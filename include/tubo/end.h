@@ -58,11 +58,13 @@
 /// **Pipe capacity.** A message of 64 KiB or more sent to a pipe enlarges the
 /// pipe to 1 MiB (`F_SETPIPE_SZ`) while it is being sent, which about doubles
 /// the throughput of large messages. tubo gives the capacity back (shrinks the
-/// pipe to its previous size) as soon as the kernel lets it: after the send,
-/// else at the end's next send or flush, else when the end is closed or
-/// released (the kernel refuses while more is queued than the smaller size; a
-/// pipe closed in that state keeps its capacity until its reader drains and
-/// closes it). The whole process holds at most 1/8 of
+/// pipe to its previous size) as soon as the kernel lets it: right after the
+/// message is written, else after the end's next write to the pipe (a send
+/// that is not only buffered, a flush), else when the end is closed or
+/// released. The kernel refuses while more is queued than the smaller size; a
+/// pipe closed in that state keeps its capacity until its readers close it,
+/// and an end that never writes again keeps it while it lives (within the
+/// bound below). The whole process holds at most 1/8 of
 /// `/proc/sys/fs/pipe-user-pages-soft` (read once; 2048 pages, 8 MiB, by
 /// default) in pages added above pipes' previous sizes; past that, large
 /// messages go through the pipe as it is. So the user's other pipes, in any
@@ -178,8 +180,9 @@ class WriteEnd {
   /// Takes ownership of `fd` and writes frames to it. The descriptor should
   /// be blocking; tubo does not change its flags.
   explicit WriteEnd(OwnedFd fd) : fd_(std::move(fd)) {}
-  /// Flushes buffered messages (ignoring errors; call `Close` to see them),
-  /// then closes the descriptor. May block while the reader is slow.
+  /// Flushes buffered messages and a committed rest (ignoring errors; call
+  /// `Close` to see them), then closes the descriptor. May block while the
+  /// reader is slow.
   ~WriteEnd();
   /// Moves the end, buffered messages included; `other` becomes closed.
   WriteEnd(WriteEnd&& other) noexcept = default;
@@ -210,7 +213,8 @@ class WriteEnd {
   /// written (the caller may retry the same message). Other errors as for `Send`.
   absl::Status SendFor(std::string_view message, absl::Duration timeout);
 
-  /// Writes out every buffered message. Errors as for `Send`.
+  /// Writes out a committed rest and every buffered message, blocking until
+  /// they are written. Errors as for `Send`.
   absl::Status Flush();
 
   /// Writes out what the end holds (a committed rest and the send buffer),
