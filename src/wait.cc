@@ -83,11 +83,11 @@ absl::StatusOr<WaitSet> WaitSet::Create() {
 bool WaitSet::ReadyInUserSpace(const Entry& entry) {
   if (entry.read != nullptr) {
     const ReadEnd& end = *entry.read;
-    return !end.is_open() || end.reader_.buffered() > 0 || end.reader_.failed();
+    return !end.is_open() || end.reader_.ReadyInUserSpace();
   }
   if (entry.duplex != nullptr) {
     const DuplexEnd& end = *entry.duplex;
-    return !end.is_open() || end.reader_.buffered() > 0 || end.reader_.failed();
+    return !end.is_open() || end.reader_.ReadyInUserSpace();
   }
   // Reaped (so always ready), detached or emptied: its wait returns at once.
   return !entry.process->owns_child();
