@@ -53,9 +53,21 @@ type End struct {
 }
 
 // Recv receives a message of up to recvScratch bytes into the End's scratch
-// buffer and copies it into the slice it returns; a larger one (whose header
-// that receive read) straight into a slice of its size.
-const recvScratch = 4096
+// buffer and copies it into the slice it returns. A larger one (whose header
+// that receive read) of up to recvDirectMax bytes goes straight into a slice
+// of its size: that much is allocated before the payload arrives, a bounded
+// amount like the first step of the C++ reader's buffer. Beyond it, memory
+// must follow the bytes that arrive, never what a header announces: the
+// message is received into the library's buffer, which grows with arrival,
+// and copied into Go memory once it is whole.
+const (
+	recvScratch   = 4096
+	recvDirectMax = 1 << 20
+)
+
+// recvDirectLimit is recvDirectMax; a variable so that a benchmark can
+// compare the two ways of receiving a large message.
+var recvDirectLimit = recvDirectMax
 
 func newEnd(h *C.tubo_end) *End {
 	e := &End{h: h, kind: EndKind(C.tubo_end_kind_of(h))}
@@ -147,7 +159,9 @@ func (e *End) Send(b []byte) error {
 // Recv receives the next message. At the end of the stream it returns io.EOF,
 // again on every later call. ErrTruncated (the writer died mid-message),
 // ErrBadLength and ErrTooLarge leave the end unusable, and say so on every
-// later call.
+// later call. Memory grows with the bytes that arrive, not with the length a
+// header announces (beyond a bounded first step), so peers announcing huge
+// messages they never send cannot exhaust it.
 func (e *End) Recv() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -170,12 +184,32 @@ func (e *End) Recv() ([]byte, error) {
 	if !errors.As(err, &small) {
 		return nil, err
 	}
+	if small.Needed > recvDirectLimit {
+		return e.recvGrowing()
+	}
 	out := make([]byte, small.Needed)
 	n, err = e.recvInto(out)
 	if err != nil {
 		return nil, err
 	}
 	return out[:n], nil
+}
+
+// recvGrowing receives the pending message through tubo_end_recv, whose
+// buffer grows with the bytes that arrive, and copies it into Go memory.
+// With e.mu held and e.h open.
+func (e *End) recvGrowing() ([]byte, error) {
+	var b *C.tubo_bytes
+	var cerr *C.tubo_error
+	if err := takeError(C.tubo_end_recv(&b, e.h, &cerr), cerr); err != nil {
+		return nil, err
+	}
+	defer C.tubo_bytes_free(b)
+	out := make([]byte, int(b.len))
+	if len(out) > 0 {
+		copy(out, unsafe.Slice((*byte)(unsafe.Pointer(b.data)), len(out)))
+	}
+	return out, nil
 }
 
 // RecvInto receives the next message into buf and returns its size. If the
