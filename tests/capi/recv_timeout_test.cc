@@ -103,7 +103,7 @@ TEST_P(CapiRecvTimeout, RecvTimeoutLosesNothing) {
   Err err;
   ASSERT_EQ(tubo_end_recv_timeout(&m, e.r, -1, &err), TUBO_OK) << err.msg();
   ASSERT_EQ(m->len, size);
-  EXPECT_EQ(std::memcmp(m->data, Pattern(size).data(), size), 0);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(m->data), m->len), Pattern(size));
   tubo_bytes_free(m);
   ASSERT_EQ(tubo_end_recv_timeout(&m, e.r, 5000, &err), TUBO_OK) << err.msg();
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(m->data), m->len), "after");
