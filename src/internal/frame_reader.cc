@@ -153,18 +153,20 @@ absl::StatusOr<bool> FrameReader::ReadHeader(int fd, absl::Time deadline) {
     if (pending_ > max_) return Fail(TooLarge(fd, pending_, max_));
     return true;
   }
-  absl::StatusOr<bool> full = Fill(fd, 4, deadline);
-  if (!full.ok()) return full.status();
-  if (!*full) {
-    if (end_ == begin_) return false;  // clean end of stream
-    return Fail(Truncated(fd, end_ - begin_, 4, "header"));
+  if (end_ - begin_ < 4) {
+    absl::StatusOr<bool> full = Fill(fd, 4, deadline);
+    if (!full.ok()) return full.status();
+    if (!*full) {
+      if (end_ == begin_) return false;  // clean end of stream
+      return Fail(Truncated(fd, end_ - begin_, 4, "header"));
+    }
   }
   const int32_t length =
       static_cast<int32_t>(absl::big_endian::Load32(buf_.get() + begin_));
   size_t header = 4;
   uint64_t size;
   if (length == -1) {
-    full = Fill(fd, 12, deadline);
+    absl::StatusOr<bool> full = Fill(fd, 12, deadline);
     if (!full.ok()) return full.status();
     if (!*full) return Fail(Truncated(fd, end_ - begin_, 12, "header"));
     size = absl::big_endian::Load64(buf_.get() + begin_ + 4);
@@ -256,19 +258,19 @@ absl::StatusOr<std::optional<Bytes>> FrameReader::Recv(int fd, absl::Time deadli
   if (!*more) return std::optional<Bytes>();
   const size_t size = pending_;
   if (SmallPending()) {
-    absl::StatusOr<bool> full = Fill(fd, size, deadline);
-    if (!full.ok()) return PayloadError(full.status());
-    if (!*full) return Fail(Truncated(fd, end_ - begin_, size, "payload"));
-    Bytes bytes;
-    if (size > 0) {
-      char* p = static_cast<char*>(std::malloc(size));
-      if (p == nullptr) return Fail(OutOfMemory(fd, size));
-      std::memcpy(p, buf_.get() + begin_, size);
-      begin_ += size;
-      bytes = Bytes::Adopt(p, size);
+    // The hot path: usually the whole frame is already in the buffer.
+    if (end_ - begin_ < size) {
+      absl::StatusOr<bool> full = Fill(fd, size, deadline);
+      if (!full.ok()) return PayloadError(full.status());
+      if (!*full) return Fail(Truncated(fd, end_ - begin_, size, "payload"));
     }
     has_pending_ = false;
-    return std::optional<Bytes>(std::move(bytes));
+    if (size == 0) return std::optional<Bytes>(Bytes());
+    char* p = static_cast<char*>(std::malloc(size));
+    if (p == nullptr) return Fail(OutOfMemory(fd, size));
+    std::memcpy(p, buf_.get() + begin_, size);
+    begin_ += size;
+    return std::optional<Bytes>(Bytes::Adopt(p, size));
   }
   absl::Status s = ReadLarge(fd, deadline);
   if (!s.ok()) return s;
@@ -291,16 +293,20 @@ absl::StatusOr<RecvResult> FrameReader::RecvInto(int fd, void* buf, size_t capac
   size_reported_ = false;
   char* dst = static_cast<char*>(buf);
   if (SmallPending()) {
-    absl::StatusOr<bool> full = Fill(fd, size, deadline);
-    if (!full.ok()) return PayloadError(full.status());
-    if (!*full) return Fail(Truncated(fd, end_ - begin_, size, "payload"));
+    // The hot path: usually the whole frame is already in the buffer.
+    if (end_ - begin_ < size) {
+      absl::StatusOr<bool> full = Fill(fd, size, deadline);
+      if (!full.ok()) return PayloadError(full.status());
+      if (!*full) return Fail(Truncated(fd, end_ - begin_, size, "payload"));
+    }
     if (size > 0) std::memcpy(dst, buf_.get() + begin_, size);
     begin_ += size;
+    has_pending_ = false;
   } else {
     absl::Status s = ReadLargeInto(fd, dst, deadline);
     if (!s.ok()) return s;
+    ClearPending();
   }
-  ClearPending();
   return RecvResult{RecvResult::Kind::kMessage, size};
 }
 
