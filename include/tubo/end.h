@@ -28,6 +28,12 @@
 /// anything is allocated. After any of these the stream cannot be
 /// resynchronised and every later receive call on the end returns the same error.
 ///
+/// **Deadlines**: `RecvFor` and `RecvIntoFor` give up when their timeout
+/// passes, wherever they are in a frame, and lose nothing: the end keeps the
+/// part of the message that arrived, and the next receive call continues it.
+/// A program can so stay responsive (signals, cancellation, other work) while
+/// a peer is slow or stalls in the middle of a message.
+///
 /// **Writing to an end whose readers are gone** returns an error
 /// (`Error::kPeerClosed`) and never kills the process with SIGPIPE. tubo
 /// installs no signal handler for this: sockets are written with
