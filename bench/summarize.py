@@ -5,7 +5,7 @@ Reads "<impl>.runN.txt" files (impl: lib = tubo, c = raw syscalls, py = CPython;
 lib also holds the "abi" section's rt_capi, rt_go and rt_py figures, from the C
 ABI, Go and Python binding programs)
 holding "name value unit" lines (lines starting with '#' are comments), and:
-  - prints, and writes to RESULTS_MD, the goals of issue 6 (met / not met, with
+  - prints, and writes to RESULTS_MD, the goals (met / not met, with
     the ratio) and a table of every workload: tubo beside each baseline, with
     the ratio;
   - prints "lib.<workload>.<metric> value unit" lines with the medians.
@@ -261,7 +261,7 @@ def main():
       ". Values are medians over runs; ratios are medians of the per-run ratios "
       "(tubo and baseline measured in the same run). Throughput: higher is better, "
       "ratio = tubo / baseline. Latency (µs): lower is better, ratio = tubo / baseline.\n")
-    p("## Goals (issue 6)\n")
+    p("## Goals\n")
     met, unmet = goals_table(D, p)
     p(f"\n{met} met, {unmet} not met.\n")
     p("## Every workload\n")

@@ -21,6 +21,8 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "tubo/tubo.h"
+#include "tubo/internal/entry_registry.h"
+#include "tubo/internal/fork.h"
 
 #define TUBO_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -58,11 +60,42 @@ int Ok(tubo_error** err) {
   return TUBO_OK;
 }
 
+// The C code of each C++ kind. A switch with no default: a kind added to
+// tubo::Error without a C code here fails to compile (-Werror=switch), so it
+// can neither collide with a C-only code nor fall back to TUBO_E_OTHER.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch"
+constexpr int CodeOf(tubo::Error kind) {
+  switch (kind) {
+    case tubo::Error::kOk: return TUBO_OK;
+    case tubo::Error::kOther: return TUBO_E_OTHER;
+    case tubo::Error::kInvalidArgument: return TUBO_E_INVALID_ARGUMENT;
+    case tubo::Error::kSystem: return TUBO_E_SYSTEM;
+    case tubo::Error::kClosed: return TUBO_E_CLOSED;
+    case tubo::Error::kTruncated: return TUBO_E_TRUNCATED;
+    case tubo::Error::kBadLength: return TUBO_E_BAD_LENGTH;
+    case tubo::Error::kTooLarge: return TUBO_E_TOO_LARGE;
+    case tubo::Error::kPeerClosed: return TUBO_E_PEER_CLOSED;
+    case tubo::Error::kTimeout: return TUBO_E_TIMEOUT;
+    case tubo::Error::kSpawn: return TUBO_E_SPAWN;
+    case tubo::Error::kChannel: return TUBO_E_CHANNEL;
+  }
+  return TUBO_E_OTHER;  // a value outside the enumeration
+}
+#pragma GCC diagnostic pop
+
+// The header promises TUBO_E_<kind> == -tubo::Error::<kind>; the C-only codes
+// come after the last shared one.
+static_assert(CodeOf(tubo::Error::kOther) == -static_cast<int>(tubo::Error::kOther) &&
+                  CodeOf(tubo::Error::kTimeout) == -static_cast<int>(tubo::Error::kTimeout) &&
+                  CodeOf(tubo::Error::kChannel) == -static_cast<int>(tubo::Error::kChannel),
+              "TUBO_E_* codes must be minus the tubo::Error kinds");
+
 int FromStatus(tubo_error** err, const absl::Status& status) {
   if (status.ok()) return Ok(err);
-  int kind = static_cast<int>(tubo::ErrorOf(status));
-  if (kind <= 0 || kind > 11) kind = static_cast<int>(tubo::Error::kOther);
-  return Fail(err, -kind, std::string(status.message()));
+  int code = CodeOf(tubo::ErrorOf(status));
+  if (code == TUBO_OK) code = TUBO_E_OTHER;
+  return Fail(err, code, std::string(status.message()));
 }
 
 int Null(tubo_error** err, const char* fn, const char* arg) {
@@ -128,28 +161,12 @@ int BadStream(tubo_error** err, const char* fn, int stream) {
               std::string(fn) + ": stream " + std::to_string(stream) + " is not 0, 1 or 2");
 }
 
-// The C entry points, and the one being run in this worker (if any).
-std::mutex entries_mutex;
-std::unordered_map<std::string, tubo_entry_fn>& CEntries() {
-  static auto* entries = new std::unordered_map<std::string, tubo_entry_fn>();
-  return *entries;
-}
-std::string* requested_entry = nullptr;
-
-// The C++ entry behind every C entry: finds the C function by the name this
-// worker was started for and calls it with a C argv.
-int CEntryTrampoline(const std::vector<std::string>& args) {
-  tubo_entry_fn fn = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(entries_mutex);
-    if (requested_entry != nullptr) {
-      auto it = CEntries().find(*requested_entry);
-      if (it != CEntries().end()) fn = it->second;
-    }
-  }
-  if (fn == nullptr) return 2;
+// The C++ side of every C entry: calls the C function (the context) with a
+// C argv whose argv[0] is the entry's name.
+int CEntryTrampoline(void* ctx, const std::string& name, const std::vector<std::string>& args) {
+  tubo_entry_fn fn = reinterpret_cast<tubo_entry_fn>(ctx);
   std::vector<std::string> storage;
-  storage.push_back(*requested_entry);
+  storage.push_back(name);
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& s : storage) argv.push_back(s.data());
@@ -574,6 +591,21 @@ TUBO_EXPORT int tubo_command_cwd(tubo_command* command, const char* dir, tubo_er
   });
 }
 
+TUBO_EXPORT int tubo_command_die_with_parent(tubo_command* command, int die, tubo_error** err) {
+  return CommandCall(command, err, "tubo_command_die_with_parent", [&](tubo::Command& c) {
+    c.DieWithParent(die != 0);
+    return Ok(err);
+  });
+}
+
+TUBO_EXPORT int tubo_command_new_process_group(tubo_command* command, int lead,
+                                               tubo_error** err) {
+  return CommandCall(command, err, "tubo_command_new_process_group", [&](tubo::Command& c) {
+    c.NewProcessGroup(lead != 0);
+    return Ok(err);
+  });
+}
+
 TUBO_EXPORT int tubo_command_stdio_inherit(tubo_command* command, int stream, tubo_error** err) {
   return CommandCall(command, err, "tubo_command_stdio_inherit", [&](tubo::Command& c) {
     if (!ValidStream(stream)) return BadStream(err, "tubo_command_stdio_inherit", stream);
@@ -654,27 +686,18 @@ TUBO_EXPORT int tubo_entry_register(const char* name, tubo_entry_fn fn, tubo_err
   return Guard(err, "tubo_entry_register", [&] {
     TUBO_REQUIRE(name, "tubo_entry_register");
     TUBO_REQUIRE(fn, "tubo_entry_register");
-    std::lock_guard<std::mutex> lock(entries_mutex);
-    if (CEntries().count(name) != 0 || !tubo::RegisterEntry(name, &CEntryTrampoline)) {
+    if (!tubo::internal::RegisterContextEntry(name, &CEntryTrampoline,
+                                              reinterpret_cast<void*>(fn))) {
       return Fail(err, TUBO_E_INVALID_ARGUMENT,
                   std::string("tubo_entry_register: \"") + name +
                       "\" is taken or not a valid name ([A-Za-z0-9_.-]{1,64})");
     }
-    CEntries().emplace(name, fn);
     return Ok(err);
   });
 }
 
 TUBO_EXPORT void tubo_run_entry_if_requested(int argc, char** argv) {
-  static const char kFlag[] = "--tubo-entry=";
-  if (argv == nullptr || argc < 2 || argv[1] == nullptr ||
-      std::strncmp(argv[1], kFlag, sizeof(kFlag) - 1) != 0) {
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(entries_mutex);
-    requested_entry = new std::string(argv[1] + sizeof(kFlag) - 1);
-  }
+  if (argv == nullptr) return;
   tubo::RunEntryIfRequested(argc, argv);
 }
 
@@ -701,7 +724,8 @@ TUBO_EXPORT int tubo_fork(tubo_process** out, tubo_fork_fn fn, void* ctx, tubo_e
     TUBO_REQUIRE(fn, "tubo_fork");
     if (ends == nullptr && n_ends != 0) return Null(err, "tubo_fork", "ends");
     if (null_end) return Fail(err, TUBO_E_INVALID_ARGUMENT, "tubo_fork: an entry of ends is NULL");
-    if ((flags & ~TUBO_FORK_ALLOW_THREADS) != 0) {
+    if ((flags & ~(TUBO_FORK_ALLOW_THREADS | TUBO_FORK_OUTLIVE_PARENT |
+                   TUBO_FORK_NEW_PROCESS_GROUP)) != 0) {
       return Fail(err, TUBO_E_INVALID_ARGUMENT,
                   "tubo_fork: unknown flags " + std::to_string(flags));
     }
@@ -710,14 +734,14 @@ TUBO_EXPORT int tubo_fork(tubo_process** out, tubo_fork_fn fn, void* ctx, tubo_e
     for (auto& e : owned) {
       absl::Status prepared =
           std::visit([](auto& x) { return tubo::internal::PrepareForChild(x); }, e->v);
-      if (!prepared.ok()) {
-        return FromStatus(err, tubo::WithError(prepared, tubo::Error::kSpawn));
-      }
+      if (!prepared.ok()) return FromStatus(err, tubo::internal::ForkPrepareError(prepared));
       keep.push_back(tubo_end_fd(e.get()));
       raw.push_back(e.get());
     }
     tubo::ForkOptions options;
     options.allow_threads = (flags & TUBO_FORK_ALLOW_THREADS) != 0;
+    options.die_with_parent = (flags & TUBO_FORK_OUTLIVE_PARENT) == 0;
+    options.new_process_group = (flags & TUBO_FORK_NEW_PROCESS_GROUP) != 0;
     absl::StatusOr<tubo::Process> p = tubo::internal::ForkChild(options, keep, [&]() -> int {
       int code = fn(ctx, raw.empty() ? nullptr : raw.data(), raw.size());
       // Flush what the function left buffered, as the C++ ends' destructors do.
@@ -796,9 +820,19 @@ TUBO_EXPORT int tubo_process_kill(tubo_process* process, tubo_error** err) {
 TUBO_EXPORT int tubo_process_detach(tubo_process* process, tubo_error** err) {
   return Guard(err, "tubo_process_detach", [&] {
     TUBO_REQUIRE(process, "tubo_process_detach");
-    process->p.Detach();
-    return Ok(err);
+    return FromStatus(err, process->p.Detach());
   });
+}
+
+TUBO_EXPORT int tubo_process_signal_group(tubo_process* process, int signo, tubo_error** err) {
+  return Guard(err, "tubo_process_signal_group", [&] {
+    TUBO_REQUIRE(process, "tubo_process_signal_group");
+    return FromStatus(err, process->p.SignalGroup(signo));
+  });
+}
+
+TUBO_EXPORT int tubo_process_leads_group(const tubo_process* process) {
+  return process != nullptr && process->p.leads_group() ? 1 : 0;
 }
 
 TUBO_EXPORT int tubo_process_set_stop_grace(tubo_process* process, int64_t grace_ms,

@@ -115,6 +115,16 @@ typedef enum tubo_stdio_stream {
 
 /** @brief Flag for `tubo_fork`: fork even if the parent runs several threads. */
 #define TUBO_FORK_ALLOW_THREADS 1u
+/**
+ * @brief Flag for `tubo_fork`: let the child outlive this process. Without
+ * it the child gets SIGKILL when this process dies (see `tubo_command_die_with_parent`).
+ */
+#define TUBO_FORK_OUTLIVE_PARENT 2u
+/**
+ * @brief Flag for `tubo_fork`: the child leads a new process group (see
+ * `tubo_command_new_process_group`).
+ */
+#define TUBO_FORK_NEW_PROCESS_GROUP 4u
 
 /** @brief An error: a `tubo_code` and a message. Opaque. */
 typedef struct tubo_error tubo_error;
@@ -468,6 +478,30 @@ int tubo_command_env_unset(tubo_command *command, const char *name, tubo_error *
 /** @brief Runs the child in directory `dir` (copied). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_cwd(tubo_command *command, const char *dir, tubo_error **err);
 
+/**
+ * @brief Whether the child gets SIGKILL when this process dies, by any cause
+ * (SIGKILL included). On (non-zero) by default.
+ *
+ * The kernel's parent-death signal, set in the child before it execs. A
+ * spawn from a thread other than the main one creates the child from a tubo
+ * thread that lives as long as the process, so the child dies with the
+ * process, not with the calling thread. The kernel clears it when the child
+ * execs a set-user-ID or set-group-ID program (or one with file
+ * capabilities). C++: `tubo::Command::DieWithParent`.
+ *
+ * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT` (NULL command).
+ */
+int tubo_command_die_with_parent(tubo_command *command, int die, tubo_error **err);
+
+/**
+ * @brief Whether the child leads a new process group (off, 0, by default), so
+ * that `tubo_process_signal_group` and the stop sequence reach what it starts.
+ * C++: `tubo::Command::NewProcessGroup`.
+ *
+ * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT` (NULL command).
+ */
+int tubo_command_new_process_group(tubo_command *command, int lead, tubo_error **err);
+
 /** @brief The child's `stream` (a `tubo_stdio_stream`) is the parent's own (the default). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_stdio_inherit(tubo_command *command, int stream, tubo_error **err);
 
@@ -569,7 +603,9 @@ void tubo_run_entry_if_requested(int argc, char **argv);
  *   copies are closed when the call returns. The array itself is borrowed.
  *   NULL entries are an invalid argument (the others are still consumed).
  * @param n_ends the number of ends (`ends` may be NULL when 0).
- * @param flags 0 or `TUBO_FORK_ALLOW_THREADS`.
+ * @param flags 0, or any of `TUBO_FORK_ALLOW_THREADS`,
+ *   `TUBO_FORK_OUTLIVE_PARENT` (by default the child dies with this process),
+ *   `TUBO_FORK_NEW_PROCESS_GROUP`.
  * @param err optional error output.
  * @return `TUBO_OK`, `TUBO_E_SPAWN` (threads, fork failure, unflushable end),
  *   `TUBO_E_INVALID_ARGUMENT`.
@@ -580,6 +616,23 @@ int tubo_fork(tubo_process **out, tubo_fork_fn fn, void *ctx, tubo_end **ends, s
 /* ------------------------------------------------------------------------ */
 /* Processes                                                                */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * What a process handle guarantees (C++: tubo/process.h, which has the details):
+ * - No zombie: freeing a handle whose child runs stops it (the stop sequence)
+ *   and reaps it; only tubo_process_detach leaves a child unowned.
+ * - Die with the parent: children get SIGKILL when this process dies by any
+ *   cause (on by default in C; tubo_command_die_with_parent,
+ *   TUBO_FORK_OUTLIVE_PARENT). Not after exec of a set-user-ID program.
+ * - Foreign reapers: a fork child has no exit signal, so a SIGCHLD handler
+ *   calling waitpid(-1) (or SIGCHLD ignored) cannot take its status. An exec
+ *   or self child has SIGCHLD again once it execs: on Linux 6.15 and later its
+ *   status still comes back through its pidfd; on older kernels
+ *   tubo_process_wait then fails with TUBO_E_SYSTEM ("taken by another wait").
+ * - Signals go through the pidfd, never to a raw pid; a process group only
+ *   while its leader is unreaped (tubo_process_signal_group).
+ * - tubo never puts a descriptor it creates on 0, 1 or 2.
+ */
 
 /**
  * @brief Stops and reaps the child (consumed), then frees the handle. NULL is allowed.
@@ -598,7 +651,9 @@ int tubo_process_pid(const tubo_process *process);
  * @param out optional: receives the Python-style exit code (code, or -signal).
  * @param process the process (borrowed).
  * @param err optional error output (see the file comment).
- * @return `TUBO_OK`, `TUBO_E_CLOSED` (detached), `TUBO_E_SYSTEM`, `TUBO_E_INVALID_ARGUMENT`.
+ * @return `TUBO_OK`, `TUBO_E_CLOSED` (detached), `TUBO_E_SYSTEM` (also: the
+ *   status was taken by a foreign waitpid and this kernel, before 6.15, cannot
+ *   give it back), `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_process_wait(int *out, tubo_process *process, tubo_error **err);
 
@@ -633,10 +688,32 @@ int tubo_process_terminate(tubo_process *process, tubo_error **err);
 int tubo_process_kill(tubo_process *process, tubo_error **err);
 
 /**
+ * @brief Sends `signo` to every process of the child's process group (the
+ * child leads it: `tubo_command_new_process_group`, `TUBO_FORK_NEW_PROCESS_GROUP`).
+ *
+ * Only until the child is reaped (after that its group id could name another
+ * group). Succeeds if nobody is left in the group. C++: `tubo::Process::SignalGroup`.
+ *
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL, or the child does not
+ *   lead its own group), `TUBO_E_CLOSED` (empty, detached or reaped handle),
+ *   `TUBO_E_SYSTEM` (a bad signal number).
+ */
+int tubo_process_signal_group(tubo_process *process, int signo, tubo_error **err);
+
+/**
+ * @brief Non-zero if the child leads its own process group. 0 for NULL.
+ */
+int tubo_process_leads_group(const tubo_process *process);
+
+/**
  * @brief Leaves the child running without an owner (a background thread
  * reaps it). The handle (borrowed) becomes empty; still free it.
  *
- * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`.
+ * A child started with die-with-parent still dies with this process.
+ *
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL), or `TUBO_E_SYSTEM` if
+ *   the reaper thread cannot be created (RLIMIT_NPROC): the handle then still
+ *   owns its child, as before the call.
  */
 int tubo_process_detach(tubo_process *process, tubo_error **err);
 

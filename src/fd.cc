@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "tubo/error.h"
 
 namespace tubo {
 
@@ -29,10 +30,13 @@ void OwnedFd::Reset() {
 }
 
 absl::StatusOr<OwnedFd> OwnedFd::Duplicate() const {
-  if (fd_ < 0) return absl::FailedPreconditionError("duplicate: empty OwnedFd");
+  if (fd_ < 0) {
+    return WithError(absl::FailedPreconditionError("duplicate: empty OwnedFd"), Error::kClosed);
+  }
   int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 3);
   if (fd < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("duplicate fd ", fd_));
+    return WithError(absl::ErrnoToStatus(errno, absl::StrCat("duplicate fd ", fd_)),
+                     Error::kSystem);
   }
   return OwnedFd(fd);
 }

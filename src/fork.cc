@@ -1,23 +1,39 @@
 // The fork start method: a callable in a forked child.
+//
+// The child is created with clone(CLONE_PIDFD) and no exit signal, not with
+// fork(): the parent gets the pidfd from the same system call that creates
+// the child (so a start can never fail after the callable ran, and nothing
+// is ever signalled by a raw pid), and a child with no exit signal is
+// invisible to waitpid(-1) and to SIGCHLD set to SIG_IGN, so a foreign
+// reaper cannot take its exit status (see Process). glibc's clone() wrapper
+// is used rather than the raw system call so that sanitizers that model
+// fork-like clones (ThreadSanitizer) see it; like the raw call, it runs no
+// pthread_atfork handlers, which a single-threaded parent does not need.
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "tubo/error.h"
 #include "tubo/internal/child.h"
+#include "tubo/internal/fork.h"
+#include "tubo/internal/io.h"
 #include "tubo/spawn.h"
 
 namespace tubo {
@@ -38,24 +54,12 @@ int CountThreads() {
   return static_cast<int>(st.st_nlink - 2);
 }
 
-// Whether pidfd_open(2) can be used here: not under kernels before 5.3,
-// seccomp profiles that predate it (EPERM) or valgrind up to 3.19 (ENOSYS).
-// Asked once, with this process's own pid.
-std::atomic<bool> g_pidfd_open_disabled{false};
-
-bool PidfdOpenWorks() {
-  if (g_pidfd_open_disabled.load(std::memory_order_relaxed)) return false;
-  static const bool works = [] {
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
-    if (fd >= 0) {
-      ::close(fd);
-      return true;
-    }
-    return errno != ENOSYS && errno != EPERM;
-  }();
-  return works;
-}
-
+// UBSan's vptr check is off here: it probes memory through a pipe, which
+// fails when the process has no descriptor left (a start that must then fail
+// cleanly), and reports the standard streams as objects with a bad vptr.
+#if defined(__clang__)
+__attribute__((no_sanitize("vptr")))
+#endif
 void FlushStdio() {
   std::cout.flush();
   std::cerr.flush();
@@ -63,9 +67,93 @@ void FlushStdio() {
   std::fflush(nullptr);
 }
 
+// What the child needs; lives in the parent's frame, copied into the child.
+struct ForkArgs {
+  const ForkOptions* options;
+  const std::vector<int>* keep;
+  absl::FunctionRef<int()>* child;
+  pid_t parent;
+};
+
+int ForkChildMain(void* arg) {
+  ForkArgs* args = static_cast<ForkArgs*>(arg);
+  ResetSignals(/*keep_libc_handlers=*/true);
+  if (args->options->die_with_parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // The parent may have died before the line above: then nobody would
+    // send the signal, so the child leaves as if it had been sent.
+    if (::getppid() != args->parent) ::kill(::getpid(), SIGKILL);
+  }
+  if (args->options->new_process_group) ::setpgid(0, 0);
+  if (int err = CloseFdsExcept(*args->keep)) {
+    std::fprintf(stderr, "tubo: fork worker %d: cannot close inherited descriptors: %s\n",
+                 static_cast<int>(::getpid()), std::strerror(err));
+    ::_exit(127);
+  }
+  int code = 1;
+  try {
+    code = (*args->child)();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tubo: fork worker %d: uncaught exception: %s\n",
+                 static_cast<int>(::getpid()), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "tubo: fork worker %d: uncaught exception\n",
+                 static_cast<int>(::getpid()));
+  }
+  FlushStdio();
+  ::_exit(code & 0xff);
+}
+
+// The child runs on its copy of the calling thread's stack, below the frames
+// live at the time of the clone (as after fork), so sanitizers and unwinders
+// see an ordinary thread stack. kStackGap leaves room for the frames of
+// clone() itself and of any interceptor; kStackNeed is what must remain
+// below that for the callable, else the child gets a stack of its own.
+constexpr size_t kStackGap = 64 * 1024;
+constexpr size_t kStackNeed = 512 * 1024;
+constexpr size_t kOwnStackSize = 8 * 1024 * 1024;
+
+// A stack top for the child, or null if a separate stack is needed: the
+// main thread's stack grows on demand; another thread's has a fixed size.
+char* StackBelowHere() {
+  char* here = static_cast<char*>(__builtin_frame_address(0));
+  char* top = reinterpret_cast<char*>(
+      (reinterpret_cast<uintptr_t>(here) - kStackGap) & ~static_cast<uintptr_t>(63));
+  if (::syscall(SYS_gettid) == ::getpid()) return top;
+  pthread_attr_t attr;
+  if (::pthread_getattr_np(::pthread_self(), &attr) != 0) return nullptr;
+  void* low = nullptr;
+  size_t size = 0;
+  const int got = ::pthread_attr_getstack(&attr, &low, &size);
+  ::pthread_attr_destroy(&attr);
+  if (got != 0 || top < static_cast<char*>(low) + kStackNeed) return nullptr;
+  return top;
+}
+
 }  // namespace
 
-void DisablePidfdOpenForTesting() { g_pidfd_open_disabled = true; }
+absl::StatusOr<Process> AdoptNewChild(pid_t pid, int pidfd, bool leads_group,
+                                      const char* what) {
+  const int moved = pidfd < 3 ? ::fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : pidfd;
+  if (moved < 0) {
+    const int err = errno;
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    siginfo_t info;
+    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | __WALL) < 0 &&
+           errno == EINTR) {
+    }
+    ::close(pidfd);
+    return WithError(absl::ErrnoToStatus(err, absl::StrCat(what, ": move the pidfd off the "
+                                                                 "standard streams")),
+                     Error::kSpawn);
+  }
+  if (moved != pidfd) ::close(pidfd);
+  return Process(pid, OwnedFd::Adopt(moved), leads_group);
+}
+
+absl::Status ForkPrepareError(absl::Status status) {
+  return ForkError(absl::Status(status.code(), absl::StrCat("fork: ", status.message())));
+}
 
 absl::Status PrepareForChild(ReadEnd&) { return absl::OkStatus(); }
 absl::Status PrepareForChild(WriteEnd& end) { return end.Flush(); }
@@ -84,44 +172,24 @@ absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<
     }
   }
   FlushStdio();
-  // Normally fork(), then pidfd_open. Where pidfd_open is missing, the child
-  // is created by the clone system call itself with CLONE_PIDFD (a fork at
-  // the system-call level; glibc's fork bookkeeping and pthread_atfork
-  // handlers do not run, which a single-threaded parent does not need).
-  const bool have_pidfd_open = PidfdOpenWorks();
+  ForkArgs args{&options, &keep, &child, ::getpid()};
+  char* stack = StackBelowHere();
+  void* own_stack = nullptr;
+  if (stack == nullptr) {
+    own_stack = ::mmap(nullptr, kOwnStackSize, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (own_stack == MAP_FAILED) return ForkError(absl::ErrnoToStatus(errno, "fork: mmap stack"));
+    stack = static_cast<char*>(own_stack) + kOwnStackSize;
+  }
+  absl::Cleanup unmap = [own_stack] {
+    if (own_stack != nullptr) ::munmap(own_stack, kOwnStackSize);
+  };
   int pidfd = -1;
-  pid_t pid = have_pidfd_open
-                  ? ::fork()
-                  : static_cast<pid_t>(::syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, nullptr,
-                                                 &pidfd, nullptr, nullptr));
-  if (pid < 0) return ForkError(absl::ErrnoToStatus(errno, "fork"));
-  if (pid == 0) {
-    ResetSignals(/*keep_libc_handlers=*/true);
-    CloseFdsExcept(keep);
-    int code = 1;
-    try {
-      code = child();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "tubo: fork worker %d: uncaught exception: %s\n",
-                   static_cast<int>(::getpid()), e.what());
-    } catch (...) {
-      std::fprintf(stderr, "tubo: fork worker %d: uncaught exception\n",
-                   static_cast<int>(::getpid()));
-    }
-    FlushStdio();
-    ::_exit(code & 0xff);
-  }
-  if (!have_pidfd_open) return Process(pid, OwnedFd::Adopt(pidfd));
-  // glibc 2.36 declares pidfd_open without C linkage for C++; use the syscall.
-  pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    int err = errno;
-    ::kill(pid, SIGKILL);
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    return ForkError(absl::ErrnoToStatus(err, "fork: pidfd_open"));
-  }
-  return Process(pid, OwnedFd::Adopt(pidfd));
+  // No exit signal (the low byte of the flags is 0): see the file comment.
+  const pid_t pid = ::clone(ForkChildMain, stack, CLONE_PIDFD, &args, &pidfd);
+  if (pid < 0) return ForkError(absl::ErrnoToStatus(errno, "fork: clone"));
+  if (options.new_process_group) ::setpgid(pid, pid);  // whichever of the two runs first
+  return AdoptNewChild(pid, pidfd, options.new_process_group, "fork");
 }
 
 }  // namespace internal

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,16 +16,22 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tubo/channel.h"
 #include "tubo/entry.h"
 #include "tubo/error.h"
 #include "tubo/internal/child.h"
+#include "tubo/internal/entry_registry.h"
+#include "tubo/internal/fork.h"
 
 extern char** environ;
 
@@ -42,6 +49,7 @@ enum class Stage : int {
   kDupStdio,
   kDupChannel,
   kChdir,
+  kProcessGroup,
   kCloseRange,
   kExec,
 };
@@ -59,6 +67,9 @@ struct ChildPlan {
   const int* channel_fds = nullptr;  // sources, all >= 3 + channel_count
   int channel_count = 0;
   const char* cwd = nullptr;
+  bool die_with_parent = false;
+  pid_t parent = 0;  // this process, for the parent-death check
+  bool new_process_group = false;
   const char* const* candidates = nullptr;  // paths to try with execve, in order
   char* const* argv = nullptr;
   char* const* envp = nullptr;
@@ -110,6 +121,15 @@ TUBO_CHILD_CODE int ChildMain(void* arg) {
   if (int err = internal::ResetSignals(/*keep_libc_handlers=*/false)) {
     ChildFail(plan, Stage::kSignals, 0, err);
   }
+  if (plan->die_with_parent) {
+    ::syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // A parent that died before the line above sends nothing: leave as if
+    // it had (the parent is gone, so nobody reads the stage).
+    if (::syscall(SYS_getppid) != plan->parent) ::syscall(SYS_kill, ::syscall(SYS_getpid), SIGKILL);
+  }
+  if (plan->new_process_group && ::syscall(SYS_setpgid, 0, 0) != 0) {
+    ChildFail(plan, Stage::kProcessGroup, 0, errno);
+  }
   for (int i = 0; i < 3; ++i) {
     const StdioPlan& s = plan->stdio[i];
     int fd = s.fd;
@@ -137,8 +157,8 @@ TUBO_CHILD_CODE int ChildMain(void* arg) {
   if (plan->cwd != nullptr && ::syscall(SYS_chdir, plan->cwd) != 0) {
     ChildFail(plan, Stage::kChdir, 0, errno);
   }
-  if (::syscall(SYS_close_range, 3 + plan->channel_count, ~0U, 0) != 0) {
-    ChildFail(plan, Stage::kCloseRange, 0, errno);
+  if (int err = internal::CloseRange(3 + plan->channel_count, ~0U)) {
+    ChildFail(plan, Stage::kCloseRange, 0, err);
   }
   // Like execvp: remember EACCES, go on after ENOENT/ENOTDIR, stop otherwise.
   int err = ENOENT;
@@ -167,7 +187,8 @@ std::string StageName(const ChildPlan& plan, const std::vector<std::string>& cha
     case Stage::kDupChannel:
       return absl::StrCat("dup2 channel \"", channel_names[plan.stage_index], "\"");
     case Stage::kChdir: return absl::StrCat("chdir \"", plan.cwd, "\"");
-    case Stage::kCloseRange: return "close_range";
+    case Stage::kProcessGroup: return "setpgid";
+    case Stage::kCloseRange: return "close inherited descriptors";
     case Stage::kExec: return "exec";
     case Stage::kNone: break;
   }
@@ -236,6 +257,85 @@ std::string FindEnv(const std::vector<std::string>& env, const std::string& name
   }
   return "";
 }
+
+// An InvalidArgument error if `value` holds a NUL byte: the kernel would
+// read the string only up to it, so "/bin/echo\0/../false" would run /bin/echo.
+absl::Status CheckNoNul(const std::string& value, absl::string_view field) {
+  if (value.find('\0') == std::string::npos) return absl::OkStatus();
+  return WithError(absl::InvalidArgumentError(absl::StrCat(field, " contains a NUL byte")),
+                   Error::kInvalidArgument);
+}
+
+// The thread that creates children for Spawn calls made on any thread other
+// than the main one, when the child must die with its parent: the kernel's
+// parent-death signal follows the *thread* that created the child, and this
+// one lives as long as the process. All signals stay blocked in it, as the
+// clone below needs. Created on first use; never exits.
+class SpawnerThread {
+ public:
+  // Runs `job` on the thread and returns once it ran; false (with errno-like
+  // `*err`) if the thread cannot be created.
+  static bool Run(const std::function<void()>& job, int* err) {
+    static SpawnerThread* const spawner = new SpawnerThread();
+    return spawner->Submit(job, err);
+  }
+
+ private:
+  bool Submit(const std::function<void()>& job, int* err) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!started_) {
+      sigset_t all, old;
+      sigfillset(&all);
+      pthread_sigmask(SIG_SETMASK, &all, &old);  // inherited by the new thread
+      pthread_attr_t attr;
+      pthread_attr_init(&attr);
+      pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      pthread_t thread;
+      const int e = ::pthread_create(&thread, &attr, &SpawnerThread::Loop, this);
+      pthread_attr_destroy(&attr);
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      if (e != 0) {
+        *err = e;
+        return false;
+      }
+      started_ = true;
+    }
+    // One job at a time: the next caller waits for the slot.
+    idle_.wait(lock, [this] { return job_ == nullptr; });
+    job_ = &job;
+    const uint64_t ticket = ++submitted_;
+    work_.notify_all();
+    done_.wait(lock, [this, ticket] { return finished_ >= ticket; });
+    return true;
+  }
+
+  static void* Loop(void* self) {
+    static_cast<SpawnerThread*>(self)->Serve();
+    return nullptr;
+  }
+
+  void Serve() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      work_.wait(lock, [this] { return job_ != nullptr; });
+      const std::function<void()>* job = job_;
+      lock.unlock();
+      (*job)();
+      lock.lock();
+      job_ = nullptr;
+      ++finished_;
+      done_.notify_all();
+      idle_.notify_one();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable work_, done_, idle_;
+  const std::function<void()>* job_ = nullptr;
+  uint64_t submitted_ = 0;
+  uint64_t finished_ = 0;
+  bool started_ = false;
+};
 
 }  // namespace
 
@@ -315,6 +415,16 @@ Command& Command::WorkingDirectory(std::string dir) {
   return *this;
 }
 
+Command& Command::DieWithParent(bool die) {
+  die_with_parent_ = die;
+  return *this;
+}
+
+Command& Command::NewProcessGroup(bool lead) {
+  new_process_group_ = lead;
+  return *this;
+}
+
 Command& Command::Stdin(Stdio stdio) {
   stdio_[0] = std::move(stdio);
   return *this;
@@ -369,9 +479,36 @@ absl::StatusOr<Process> Command::Spawn() {
   for (const Stdio& s : stdio) {
     if (!s.error_.ok()) return fail(s.error_);
   }
-  if (!entry_.empty() && FindEntry(entry_) == nullptr) {
+  {
+    absl::Status nul = CheckNoNul(entry_.empty() ? program_ : entry_,
+                                  entry_.empty() ? "the program" : "the entry name");
+    if (argv0_) nul.Update(CheckNoNul(*argv0_, "argv[0]"));
+    for (size_t i = 0; i < args_.size(); ++i) {
+      nul.Update(CheckNoNul(args_[i], absl::StrCat("argument ", i + 1)));
+    }
+    for (const auto& [name, value] : env_changes_) {
+      nul.Update(CheckNoNul(name, "an environment variable name"));
+      if (value) nul.Update(CheckNoNul(*value, absl::StrCat("the value of environment variable ",
+                                                             absl::CEscape(name))));
+    }
+    if (cwd_) nul.Update(CheckNoNul(*cwd_, "the working directory"));
+    for (int i = 0; i < 3; ++i) {
+      if (stdio[i].kind_ == Stdio::Kind::kFile) {
+        nul.Update(CheckNoNul(stdio[i].path_, absl::StrCat("the ", kStreamNames[i], " file path")));
+      }
+    }
+    if (!nul.ok()) {
+      return WithError(absl::InvalidArgumentError(absl::StrCat(
+                           entry_.empty() ? absl::StrCat("spawn \"", absl::CEscape(program_), "\"")
+                                          : absl::StrCat("spawn self entry \"",
+                                                         absl::CEscape(entry_), "\""),
+                           ": ", nul.message())),
+                       Error::kInvalidArgument);
+    }
+  }
+  if (!entry_.empty() && !internal::HasEntry(entry_)) {
     return fail(absl::NotFoundError(
-        "no entry point of that name is registered (TUBO_ENTRY) in this binary"));
+        "no entry point of that name is registered in this binary (TUBO_ENTRY, tubo_entry_register)"));
   }
 
   // Channels by contract 2.
@@ -438,11 +575,14 @@ absl::StatusOr<Process> Command::Spawn() {
   plan.channel_fds = channel_fds.data();
   plan.channel_count = static_cast<int>(channel_fds.size());
   if (cwd_) plan.cwd = cwd_->c_str();
+  plan.die_with_parent = die_with_parent_;
+  plan.parent = ::getpid();
+  plan.new_process_group = new_process_group_;
 
   // argv, environment and the paths to try.
   std::vector<std::string> argv_strings;
   argv_strings.push_back(argv0_ ? *argv0_ : program_);
-  if (!entry_.empty()) argv_strings.push_back(absl::StrCat("--tubo-entry=", entry_));
+  if (!entry_.empty()) argv_strings.push_back(absl::StrCat(internal::kEntryFlag, entry_));
   argv_strings.insert(argv_strings.end(), args_.begin(), args_.end());
   std::vector<std::string> env = BuildEnv(clear_env_, env_changes_, FormatChannelSpec(specs));
   std::vector<std::string> candidates;
@@ -470,18 +610,34 @@ absl::StatusOr<Process> Command::Spawn() {
 
   // All signals stay blocked until the child has reset their dispositions:
   // a handler of the parent must never run in the child, which shares the
-  // parent's memory until it execs.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+  // parent's memory until it execs. No exit signal (the low byte of the
+  // flags is 0): see tubo/process.h.
   int pidfd = -1;
-  pid_t pid = TUBO_CLONE(ChildMain, static_cast<char*>(stack) + kChildStackSize,
-                      CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &plan, &pidfd);
-  int clone_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pid_t pid = -1;
+  int clone_errno = 0;
+  auto start = [&] {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid = TUBO_CLONE(ChildMain, static_cast<char*>(stack) + kChildStackSize,
+                     CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &plan, &pidfd);
+    clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  };
+  if (die_with_parent_ && ::syscall(SYS_gettid) != ::getpid()) {
+    int err = 0;
+    if (!SpawnerThread::Run(start, &err)) {
+      return fail(absl::ErrnoToStatus(err, "create the spawner thread (die_with_parent)"));
+    }
+  } else {
+    start();
+  }
   if (pid < 0) return fail(absl::ErrnoToStatus(clone_errno, "clone"));
 
-  Process process(pid, OwnedFd::Adopt(pidfd));
+  absl::StatusOr<Process> adopted =
+      internal::AdoptNewChild(pid, pidfd, new_process_group_, what.c_str());
+  if (!adopted.ok()) return adopted.status();
+  Process process = std::move(*adopted);
   if (plan.stage != Stage::kNone) {
     process.Wait().IgnoreError();  // reap the child that failed to start
     std::vector<std::string> channel_names;

@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "tubo/error.h"
+#include "tubo/internal/io.h"
 #include "tubo/internal/readiness.h"
 
 namespace tubo {
@@ -70,7 +71,7 @@ int TimeoutMillis(bool forever, absl::Time deadline) {
 }  // namespace
 
 absl::StatusOr<WaitSet> WaitSet::Create() {
-  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  const int fd = internal::OffStdio(::epoll_create1(EPOLL_CLOEXEC));
   if (fd < 0) {
     return WithError(absl::ErrnoToStatus(errno, "create wait set: epoll_create1"),
                      Error::kSystem);

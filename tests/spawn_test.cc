@@ -78,37 +78,4 @@ TEST(SpawnStdio, NullStdinWhenTheParentHasNoFd0) {
   EXPECT_CHILD_OK(pid);
 }
 
-// Where pidfd_open(2) is missing (old kernels and seccomp profiles, valgrind
-// up to 3.19), Fork creates the child with clone(CLONE_PIDFD): the child runs
-// the callable with its ends, and the handle waits, signals and reaps as ever.
-TEST(ForkWithoutPidfdOpen, ChildRunsAndIsReaped) {
-  pid_t pid = ForkChild([] {
-    tubo::internal::DisablePidfdOpenForTesting();
-    absl::StatusOr<tubo::Pipe> p = tubo::Pipe::Create();
-    CHILD_CHECK(p.ok(), 2);
-    // allow_threads: ThreadSanitizer runs a thread of its own in a forked child.
-    tubo::ForkOptions options;
-    options.allow_threads = true;
-    absl::StatusOr<tubo::Process> child = tubo::Fork(
-        options, [](tubo::WriteEnd out) { return out.Send("from the clone child").ok() ? 7 : 1; },
-        std::move(p->writer));
-    CHILD_CHECK(child.ok(), 3);
-    CHILD_CHECK(child->pidfd().valid(), 4);
-    absl::StatusOr<std::optional<tubo::Bytes>> m = p->reader.Recv();
-    CHILD_CHECK(m.ok() && m->has_value() && (*m)->view() == "from the clone child", 5);
-    m = p->reader.Recv();
-    CHILD_CHECK(m.ok() && !m->has_value(), 6);  // EOF: the parent kept no copy
-    absl::StatusOr<tubo::ExitStatus> st = child->Wait();
-    CHILD_CHECK(st.ok() && st->exited() && st->code() == 7, 7);
-    // A stopped one is killed and reaped by the stop sequence.
-    absl::StatusOr<tubo::Process> sleeper = tubo::Fork(options, [] { ::pause(); });
-    CHILD_CHECK(sleeper.ok(), 8);
-    sleeper->set_stop_sequence(tubo::StopSequence::KillNow());
-    absl::StatusOr<tubo::ExitStatus> killed = sleeper->Stop();
-    CHILD_CHECK(killed.ok() && killed->signaled() && killed->signal() == SIGKILL, 9);
-    return 0;
-  });
-  EXPECT_CHILD_OK(pid);
-}
-
 }  // namespace

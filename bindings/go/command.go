@@ -77,7 +77,38 @@ func newCmd(what string, create func(*C.char, **C.tubo_command, **C.tubo_error) 
 	}
 	c.h = h
 	runtime.SetFinalizer(c, func(c *Cmd) { C.tubo_command_free(c.h) })
-	return c
+	// Go's default, as os/exec's Pdeathsig: the child may outlive this
+	// process (the C library's default is the other way round).
+	return c.DieWithParent(false)
+}
+
+// DieWithParent makes the child get SIGKILL when this process dies, by any
+// cause, SIGKILL included (off by default, as os/exec's
+// SysProcAttr.Pdeathsig). Unlike Pdeathsig with os/exec, it does not depend
+// on the OS thread the goroutine runs on: the library starts such children
+// from a thread that lives as long as the process. The kernel clears the
+// signal when the child execs a set-user-ID or set-group-ID program.
+func (c *Cmd) DieWithParent(die bool) *Cmd {
+	d := C.int(0)
+	if die {
+		d = 1
+	}
+	return c.set(func(h *C.tubo_command, cerr **C.tubo_error) C.int {
+		return C.tubo_command_die_with_parent(h, d, cerr)
+	})
+}
+
+// NewProcessGroup makes the child the leader of a new process group (as
+// os/exec's SysProcAttr.Setpgid), so that Process.SignalGroup and Close's
+// stop sequence reach whatever it starts in its group.
+func (c *Cmd) NewProcessGroup(lead bool) *Cmd {
+	l := C.int(0)
+	if lead {
+		l = 1
+	}
+	return c.set(func(h *C.tubo_command, cerr **C.tubo_error) C.int {
+		return C.tubo_command_new_process_group(h, l, cerr)
+	})
 }
 
 // set runs one C setter unless an earlier one failed.
@@ -226,7 +257,7 @@ func (c *Cmd) stdio(stream C.int, s Stdio) *Cmd {
 		if c.err != nil {
 			return c
 		}
-		fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, s.file.Fd(), syscall.F_DUPFD_CLOEXEC, 0)
+		fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, s.file.Fd(), syscall.F_DUPFD_CLOEXEC, 3) // never onto 0-2
 		runtime.KeepAlive(s.file)
 		if errno != 0 {
 			c.err = &Error{Code: CodeSystem, Message: "tubo: stdio file " + s.file.Name() + ": dup: " + errno.Error()}

@@ -186,8 +186,28 @@ func (p *Process) Terminate() error { return p.Signal(syscall.SIGTERM) }
 // Kill sends SIGKILL.
 func (p *Process) Kill() error { return p.Signal(syscall.SIGKILL) }
 
+// SignalGroup sends sig to every process of the child's process group: the
+// child and what it started in its group. Only for a child started with
+// NewProcessGroup, and only until it is reaped (after that its group id could
+// name another group): ErrInvalidArgument if it does not lead its own group,
+// ErrClosed once reaped, closed or detached. Nil if nobody is left in the group.
+func (p *Process) SignalGroup(sig syscall.Signal) error {
+	return p.call(func(h *C.tubo_process, cerr **C.tubo_error) C.int {
+		return C.tubo_process_signal_group(h, C.int(sig), cerr)
+	})
+}
+
+// LeadsGroup reports whether the child leads its own process group (NewProcessGroup).
+func (p *Process) LeadsGroup() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.h != nil && C.tubo_process_leads_group(p.h) != 0
+}
+
 // Detach leaves the child running without an owner (the library reaps it in
-// the background when it exits). p is closed afterwards.
+// the background when it exits). p is closed afterwards. If the library
+// cannot create its reaper thread (RLIMIT_NPROC), Detach returns ErrSystem
+// and p still owns its child.
 func (p *Process) Detach() error {
 	p.waitMu.Lock()
 	defer p.waitMu.Unlock()

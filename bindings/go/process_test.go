@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 	tubo.MustRegisterEntry("panics", func([]string) int { panic("on purpose") })
 	tubo.MustRegisterEntry("take", entryTake)
 	tubo.MustRegisterEntry("sleep", func([]string) int { time.Sleep(time.Minute); return 0 })
+	tubo.MustRegisterEntry("middle", entryMiddle)
 	tubo.RunEntryIfRequested()
 	os.Exit(m.Run())
 }

@@ -41,11 +41,14 @@ using EntryFunction = int (*)(const std::vector<std::string>& args);
 /// name is taken or invalid (`[A-Za-z0-9_.-]{1,64}`).
 bool RegisterEntry(const char* name, EntryFunction fn);
 
-/// Returns the entry point registered as `name`, or null.
+/// Returns the function registered as entry point `name` with
+/// `RegisterEntry`, or null (also for an entry registered through the C ABI's
+/// `tubo_entry_register`, which `RunEntryIfRequested` runs all the same).
 EntryFunction FindEntry(const std::string& name);
 
 /// If this process was started by `Command::Self` (its `argv[1]` is
-/// `--tubo-entry=<name>`), runs that entry with the remaining arguments and
+/// `--tubo-entry=<name>`), runs that entry (registered with `TUBO_ENTRY`,
+/// `RegisterEntry` or the C ABI's `tubo_entry_register`: one registry) with the remaining arguments and
 /// exits with its return value (`std::exit`, so stdio is flushed); an unknown
 /// entry prints an error and exits with 2, an exception escaping the entry
 /// prints its message and exits with 1. Otherwise returns at once. Call it

@@ -86,8 +86,9 @@ class OwnedFd {
 
   /// Returns a new owner of a duplicate of this descriptor, close-on-exec from
   /// the moment it exists (`F_DUPFD_CLOEXEC`) and numbered 3 or above, so it
-  /// never takes the place of a closed standard stream. Errors: `FailedPrecondition` if
-  /// this object is empty; the `fcntl` errno (for example `EMFILE`) otherwise.
+  /// never takes the place of a closed standard stream. Errors:
+  /// `Error::kClosed` (canonical code FailedPrecondition) if this object is
+  /// empty; `Error::kSystem` with the `fcntl` errno (for example `EMFILE`).
   absl::StatusOr<OwnedFd> Duplicate() const;
 
   /// The descriptor number, or -1 if empty. Ownership stays here.

@@ -3,7 +3,7 @@
 ///
 /// A `Process` comes from a start method (`Fork`, `Command::Spawn`, see
 /// `tubo/spawn.h`) and owns its child through a pidfd, so signals can never
-/// reach a recycled pid and the exit status cannot be lost to someone else.
+/// reach a recycled pid.
 ///
 /// @code
 ///   absl::StatusOr<tubo::Process> p = tubo::Command("/bin/true").Spawn();
@@ -11,17 +11,50 @@
 ///   std::cout << st->ToString();   // "exited(0)"
 /// @endcode
 ///
-/// **No zombies, no unowned children.** Unlike Rust's `Child`, whose drop
-/// leaves the child alone, a `Process` destroyed while its child still runs
-/// runs its stop sequence (see `StopSequence`) and always reaps the child.
-/// `Detach()` is the only way to leave a child running without an owner; a
-/// background thread then reaps it when it exits.
+/// **No zombies.** Unlike Rust's `Child`, whose drop leaves the child alone, a
+/// `Process` destroyed while its child still runs runs its stop sequence (see
+/// `StopSequence`) and always reaps the child. `Detach()` is the only way to
+/// leave a child running without an owner; a background thread then reaps it
+/// when it exits.
+///
+/// **No unowned children, within these limits.** A handle cannot outlive its
+/// process: if the parent dies without running destructors (SIGKILL, a
+/// crash, `_exit`), its children are stopped by the kernel when the start
+/// method's `die_with_parent` option is on (the default in C++ and C; see
+/// `ForkOptions` and `Command::DieWithParent`): they get SIGKILL when the
+/// thread that started them ends (for the exec and self start methods tubo
+/// starts children from a non-main thread through a helper thread that lives
+/// as long as the process, so in practice: when the process ends). The
+/// kernel clears that signal when the child execs a set-user-ID or
+/// set-group-ID program, or one with file capabilities. A worker's own
+/// children are not stopped by it unless the worker leads its own process
+/// group (`new_process_group`) and the group is signalled (`SignalGroup`, and
+/// the stop sequence, which addresses the whole group of a leader).
+///
+/// **The exit status and foreign reapers.** A user's SIGCHLD handler that
+/// reaps with `waitpid(-1)`, or SIGCHLD set to SIG_IGN, would take a child's
+/// status from its owner. Exactly what holds:
+/// - A **fork** child (that does not exec) is created with no exit signal: no
+///   SIGCHLD is sent when it ends, `wait()`, `waitpid(-1, ...)` and
+///   `waitpid(pid, ...)` without `__WALL`/`__WCLONE` do not see it, and SIGCHLD
+///   set to SIG_IGN (or SA_NOCLDWAIT) does not reap it. Its status cannot be
+///   taken, on any kernel, except by a wait that asks for such children
+///   (`__WALL`, `__WCLONE`).
+/// - An **exec** or **self** child (and a fork child that execs) has SIGCHLD
+///   as its exit signal again once it execs (the kernel resets it), so a
+///   foreign reaper can reap it. On Linux 6.15 and later, the handle then
+///   still gets the status from its pidfd (`PIDFD_INFO_EXIT`), so nothing is
+///   lost; on older kernels `Wait` fails with `Error::kSystem` and a message
+///   saying the status was taken.
+/// - A child adopted with the public constructor keeps the exit signal it was
+///   created with; the same rules apply.
 ///
 /// **Thread-safety**: a `Process` may be moved to another thread, but must not
 /// be used by two threads at once.
 #ifndef TUBO_PROCESS_H_
 #define TUBO_PROCESS_H_
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -82,6 +115,11 @@ class ExitStatus {
 /// @brief What a `Process` does to a child that is still running when the
 /// handle is destroyed (or `Stop()` is called).
 ///
+/// For a child that leads its own process group (`Process::leads_group`),
+/// every signal of the sequence goes to the whole group, and the group gets
+/// SIGKILL before the leader is reaped, whether or not the leader needed a
+/// signal: no member of the tree survives a stop.
+///
 /// In order: wait up to `grace` for the child to exit by itself; send `signal`
 /// (unless it is 0, or cannot be sent, such as an invalid number) and wait up
 /// to `signal_timeout`; send SIGKILL and wait for the child to die. A step
@@ -91,7 +129,7 @@ struct StopSequence {
   /// How long to wait for the child to exit by itself.
   absl::Duration grace = absl::Seconds(1);
   /// The signal sent after the grace period (0: go straight to SIGKILL).
-  int signal = 15;  // SIGTERM
+  int signal = SIGTERM;
   /// How long to wait after `signal` before SIGKILL.
   absl::Duration signal_timeout = absl::Seconds(1);
 
@@ -120,8 +158,12 @@ class Process {
   Process& operator=(const Process&) = delete;
 
   /// Adopts a child of this process: `pidfd` must refer to `pid`, which must
-  /// be an unreaped child that nothing else waits for. Used by the start methods.
-  Process(pid_t pid, OwnedFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  /// be an unreaped child that nothing else waits for. `leads_group`: the
+  /// child is the leader of its own process group (its process group id is
+  /// `pid`), so `SignalGroup` and the stop sequence address the group. Used by
+  /// the start methods.
+  Process(pid_t pid, OwnedFd pidfd, bool leads_group = false)
+      : pid_(pid), pidfd_(std::move(pidfd)), leads_group_(leads_group) {}
 
   /// The child's process id (valid until reaped), or -1 for an empty handle.
   pid_t pid() const { return pid_; }
@@ -129,6 +171,9 @@ class Process {
   BorrowedFd pidfd() const { return pidfd_.Borrow(); }
   /// True if the handle owns a child that has not been reaped yet.
   bool owns_child() const { return pidfd_.valid(); }
+  /// True if the child was started as the leader of its own process group
+  /// (`ForkOptions::new_process_group`, `Command::NewProcessGroup`).
+  bool leads_group() const { return leads_group_; }
 
   /// Blocks until the child exits, reaps it and returns its status. Once
   /// reaped, returns the same status again. Errors: `Error::kClosed` for an
@@ -155,6 +200,21 @@ class Process {
   /// Sends SIGKILL. See `Signal`.
   absl::Status Kill();
 
+  /// Sends `signal` to every process of the child's process group: the child
+  /// and whatever it started that stayed in its group (shells, build tools).
+  /// Only for a child that leads its own group (`leads_group()`), and only
+  /// until it is reaped: while the leader is unreaped its process group id
+  /// cannot name anyone else's group; after the reap it could, so tubo
+  /// refuses. Succeeds if no process of the group is left. Errors:
+  /// `Error::kInvalidArgument` if the child does not lead its own group;
+  /// `Error::kClosed` for an empty, detached or reaped handle (the message
+  /// says which); `Error::kSystem` (for example `EINVAL` for a bad signal).
+  absl::Status SignalGroup(int signal);
+  /// Sends SIGTERM to the child's process group. See `SignalGroup`.
+  absl::Status TerminateGroup();
+  /// Sends SIGKILL to the child's process group. See `SignalGroup`.
+  absl::Status KillGroup();
+
   /// The stop sequence run by the destructor and by `Stop`.
   const StopSequence& stop_sequence() const { return stop_; }
   /// Sets the stop sequence run by the destructor and by `Stop`.
@@ -167,16 +227,24 @@ class Process {
   /// empty, and a background thread reaps the child when it exits, so it
   /// never lingers as a zombie. The only way to leave a child unowned. While
   /// that thread runs, this process has more than one thread, so `Fork`
-  /// (without `ForkOptions::allow_threads`) is refused.
-  void Detach();
+  /// (without `ForkOptions::allow_threads`) is refused. A child started with
+  /// `die_with_parent` still dies with this process.
+  ///
+  /// Errors: `Error::kSystem` if the reaper thread cannot be created (for
+  /// example `EAGAIN` under RLIMIT_NPROC); the handle then still owns its
+  /// child, exactly as before the call. Detaching an empty handle succeeds.
+  absl::Status Detach();
 
  private:
   absl::StatusOr<std::optional<ExitStatus>> Reap(int flags);
+  absl::StatusOr<std::optional<ExitStatus>> StolenStatus();
+  absl::StatusOr<ExitStatus> StopGroup();
 
   pid_t pid_ = -1;
   OwnedFd pidfd_;
   std::optional<ExitStatus> status_;
   StopSequence stop_;
+  bool leads_group_ = false;
 };
 
 }  // namespace tubo

@@ -34,22 +34,19 @@
 #ifndef TUBO_SPAWN_H_
 #define TUBO_SPAWN_H_
 
-#include <cstdio>
 #include <functional>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include <variant>
 #include <vector>
 
-#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tubo/end.h"
 #include "tubo/fd.h"
+#include "tubo/internal/fork.h"
 #include "tubo/process.h"
 
 namespace tubo {
@@ -62,24 +59,22 @@ struct ForkOptions {
   /// deadlock. Only opt in if the callable uses nothing another thread might
   /// have held; otherwise use `Command` or `Command::Self`.
   bool allow_threads = false;
+  /// The child gets SIGKILL when this process dies, by any cause (SIGKILL
+  /// included): the kernel's parent-death signal (`PR_SET_PDEATHSIG`), set
+  /// in the child before the callable runs, and checked against a parent that
+  /// died before it was set. On by default, so that a forked worker never
+  /// outlives its owner. The kernel ties it to the *thread* that forked: a
+  /// child forked by a thread other than the main one (`allow_threads`) dies
+  /// when that thread ends.
+  bool die_with_parent = true;
+  /// The child leads a new process group (`setpgid(0, 0)`), so that
+  /// `Process::SignalGroup` and the stop sequence reach whatever it starts.
+  /// Off by default: the child stays in this process's group (a terminal's
+  /// Ctrl-C reaches it too).
+  bool new_process_group = false;
 };
 
 namespace internal {
-
-// Prepares an end for a child: flushes buffered output, so it leaves once.
-absl::Status PrepareForChild(ReadEnd& end);
-absl::Status PrepareForChild(WriteEnd& end);
-absl::Status PrepareForChild(DuplexEnd& end);
-
-// The non-template part of Fork: checks threads, flushes stdio, forks; the
-// child resets signals, closes every descriptor but 0, 1, 2 and `keep`, runs
-// `child` and leaves with _exit.
-absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<int>& keep,
-                                  absl::FunctionRef<int()> child);
-
-// Makes Fork behave as where pidfd_open(2) is missing (it then creates the
-// child with clone(CLONE_PIDFD)). For tests of that path only.
-void DisablePidfdOpenForTesting();
 
 template <typename T>
 inline constexpr bool kIsEnd = std::is_same_v<T, ReadEnd> || std::is_same_v<T, WriteEnd> ||
@@ -103,9 +98,19 @@ inline constexpr bool kIsEnd = std::is_same_v<T, ReadEnd> || std::is_same_v<T, W
 /// buffers (C stdio and `std::cout`/`std::cerr`) are flushed before the fork
 /// so nothing prints twice.
 ///
-/// Errors (`Error::kSpawn`): the parent runs more than one thread and
-/// `options.allow_threads` is false (the message names the alternatives);
-/// flushing an end failed; `fork` failed.
+/// The child is created by `clone(CLONE_PIDFD)` with no exit signal (see
+/// `tubo/process.h`): `pthread_atfork` handlers do not run. Supervision:
+/// `options.die_with_parent` (on by default) and `options.new_process_group`.
+///
+/// Errors (`Error::kSpawn`; an error means the callable did not run): the
+/// parent runs more than one thread and `options.allow_threads` is false (the
+/// message names the alternatives); flushing an end failed (`"fork: flush on
+/// fd 4: Broken pipe"`); `clone` failed (`EAGAIN` at RLIMIT_NPROC, `ENOMEM`).
+/// The one exception: with no descriptor free above 2 to hold the pidfd, the
+/// child (which may have started) is killed and reaped before the error
+/// returns. If the child cannot close the descriptors it inherited (not even
+/// by listing /proc/self/fd or trying every number below the RLIMIT_NOFILE
+/// hard limit), it exits with 127 without running the callable.
 template <typename Fn, typename... Ends>
 absl::StatusOr<Process> Fork(const ForkOptions& options, Fn&& fn, Ends... ends) {
   static_assert((internal::kIsEnd<Ends> && ...),
@@ -118,7 +123,7 @@ absl::StatusOr<Process> Fork(const ForkOptions& options, Fn&& fn, Ends... ends) 
         ((prepared.Update(internal::PrepareForChild(e)), keep.push_back(e.fd().get())), ...);
       },
       owned);
-  if (!prepared.ok()) return prepared;
+  if (!prepared.ok()) return internal::ForkPrepareError(prepared);
   return internal::ForkChild(options, keep, [&]() -> int {
     return std::apply(
         [&](auto&... e) -> int {
@@ -221,6 +226,24 @@ class Command {
   /// Runs the child in `dir`. A missing directory is a spawn error at stage `chdir`.
   Command& WorkingDirectory(std::string dir);
 
+  /// The child gets SIGKILL when this process dies, by any cause (SIGKILL
+  /// included; on by default). Set in the child before it execs (the
+  /// kernel's `PR_SET_PDEATHSIG`), checked against a parent that died before
+  /// it was set. The kernel ties it to the thread that created the child, so
+  /// a `Spawn` called on a thread other than the main one creates the child
+  /// from a tubo thread that lives as long as the process (started on first
+  /// use, all signals blocked): the child dies when the process does, not
+  /// when the calling thread ends. The kernel clears it when the child execs
+  /// a set-user-ID or set-group-ID program, or one with file capabilities;
+  /// such a program outlives its parent. A child started by the worker is not
+  /// covered (see `NewProcessGroup`).
+  Command& DieWithParent(bool die = true);
+  /// Starts the child as the leader of a new process group (`setpgid(0, 0)`
+  /// before exec; off by default), so that `Process::SignalGroup` and the
+  /// stop sequence reach whatever it starts and keeps in its group. A child
+  /// in its own group no longer gets a terminal's Ctrl-C.
+  Command& NewProcessGroup(bool lead = true);
+
   /// The child's standard input (default: inherited).
   Command& Stdin(Stdio stdio);
   /// The child's standard output (default: inherited).
@@ -241,8 +264,12 @@ class Command {
   /// `Stdout`, `Stderr` are consumed: closed in the parent when this returns,
   /// success or failure (a second `Spawn` of the same command passes none).
   ///
-  /// Errors (`Error::kSpawn`, naming the stage, the program and errno): an
-  /// invalid or duplicate channel name or environment name, an unknown entry
+  /// Errors: `Error::kInvalidArgument` (canonical code InvalidArgument) if the
+  /// program, an argument, `argv[0]`, an environment name or value, the
+  /// working directory, a stdio file path or the entry name holds a NUL byte
+  /// (the message names the field; the kernel would silently cut the string
+  /// there). Otherwise `Error::kSpawn`, naming the stage, the program and
+  /// errno: an invalid or duplicate channel name or environment name, an unknown entry
   /// (self), an end that cannot be handed over (unflushable output, read-ahead
   /// bytes), `clone`, opening a stdio file, `chdir`, `dup2`, `execve` (for
   /// example `No such file or directory`, `Permission denied`, `Exec format error`).
@@ -261,6 +288,8 @@ class Command {
   std::vector<std::string> args_;
   std::optional<std::string> argv0_;
   bool search_path_ = false;
+  bool die_with_parent_ = true;
+  bool new_process_group_ = false;
   bool clear_env_ = false;
   std::vector<std::pair<std::string, std::optional<std::string>>> env_changes_;
   std::optional<std::string> cwd_;

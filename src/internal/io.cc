@@ -137,6 +137,15 @@ void TryGrowPipe(int fd, size_t size) {
   ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(size));
 }
 
+int OffStdio(int fd) {
+  if (fd < 0 || fd > 2) return fd;
+  const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  const int err = errno;
+  ::close(fd);
+  errno = err;
+  return moved;
+}
+
 absl::StatusOr<size_t> ReadSome(int fd, char* buf, size_t size) {
   for (;;) {
     ssize_t n = ::read(fd, buf, size);

@@ -1,4 +1,4 @@
-// The stress and fault suite (issue 7). Every test prints its figures as
+// The stress and fault suite. Every test prints its figures as
 // "STRESS <test>: <figures>" lines. Run them all with tools/stress (the quick
 // `bazel test //...` skips this target: it is tagged manual).
 #include <dirent.h>

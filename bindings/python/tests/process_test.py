@@ -174,10 +174,9 @@ class ProcessTest(unittest.TestCase):
         r, w = tubo.Pipe(duplex=False)
         p = tubo.Process(target=send_sum, args=(w, lambda: 1))
         self.assertRaises(Exception, p.start)
-        self.assertFalse(w.closed)  # nothing consumed, nothing started
+        self.assertTrue(w.closed)  # consumed, as on success: nothing started
         self.assertIsNone(p.pid)
         r.close()
-        w.close()
 
     def test_channels_are_not_passed_on(self):
         out = tempfile.NamedTemporaryFile(delete=False)

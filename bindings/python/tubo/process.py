@@ -31,8 +31,16 @@ CPython's ``spawn`` start method, done over tubo:
 
 Connections anywhere in the args (or in a subclass's attributes) are handed
 over as channels ``tubo.c0``, ``tubo.c1``, ... and rebuilt in the child; they
-are **consumed** by ``start()``, success or failure: the parent's copy is
-closed, so a forgotten write end can never keep a reader from EOF.
+are **consumed** by ``start()``, success or failure (an unpicklable target, a
+failed spawn: every failure the same way): the parent's copy is closed, so a
+forgotten write end can never keep a reader from EOF.
+
+Supervision: a ``daemon`` Process also dies when this process dies by any
+cause, SIGKILL included (the kernel's parent-death signal), as
+``multiprocessing`` can only promise for a clean exit; a non-daemon one, as in
+``multiprocessing``, may outlive a parent that was killed. ``Command`` has
+``die_with_parent`` (off by default, as ``subprocess``) and
+``new_process_group``, with ``Process.signal_group`` to stop a whole tree.
 
 Processes started with ``start()`` are kept (like ``multiprocessing``'s
 children) until joined; at interpreter exit the daemonic ones are terminated
@@ -72,6 +80,13 @@ DEVNULL = subprocess.DEVNULL
 _STREAMS = {"stdin": 0, "stdout": 1, "stderr": 2}
 
 
+def _dup_off_stdio(fd):
+    """A close-on-exec duplicate of ``fd`` numbered 3 or above (never taking
+    the place of a closed standard stream)."""
+    import fcntl
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+
+
 def _flush_std_streams():
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -95,13 +110,17 @@ class Command:
     spawned or dropped). A command spawns once.
     """
 
-    def __init__(self, program, *args, search_path=False):
+    def __init__(self, program, *args, search_path=False, die_with_parent=False,
+                 new_process_group=False):
         self._program = os.fspath(program)
         out = ctypes.c_void_p()
         call(_c.tubo_command_new, ctypes.byref(out), _lib.encode(program, "program"))
         self._cmd = out.value
         if search_path:
             self.search_path(True)
+        # As subprocess: the child may outlive this process unless asked.
+        self.die_with_parent(die_with_parent)
+        self.new_process_group(new_process_group)
         self.args(*args)
 
     def _handle(self):
@@ -168,9 +187,9 @@ class Command:
                 call(_c.tubo_command_stdio_null, h, stream)
             else:
                 # The C call consumes the fd: give it a copy, the caller keeps theirs.
-                call(_c.tubo_command_stdio_fd, h, stream, os.dup(spec))
+                call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec))
         elif hasattr(spec, "fileno"):
-            call(_c.tubo_command_stdio_fd, h, stream, os.dup(spec.fileno()))
+            call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec.fileno()))
         else:
             call(_c.tubo_command_stdio_file, h, stream, _lib.encode(spec, "path"))
         return self
@@ -188,6 +207,23 @@ class Command:
     def stderr(self, spec):
         """The child's stderr; as ``stdout``."""
         return self._stdio(2, spec)
+
+    def die_with_parent(self, die=True):
+        """Whether the child gets SIGKILL when this process dies, by any cause
+        (SIGKILL included). Off by default, as with ``subprocess``. The kernel's
+        parent-death signal; tubo starts such a child from a thread that lives
+        as long as the process, so it does not matter which thread calls
+        ``spawn``. The kernel clears it when the child execs a set-user-ID or
+        set-group-ID program."""
+        call(_c.tubo_command_die_with_parent, self._handle(), 1 if die else 0)
+        return self
+
+    def new_process_group(self, lead=True):
+        """Whether the child leads a new process group (``subprocess``'s
+        ``process_group=0``), so that ``Process.signal_group`` and the stop
+        sequence reach whatever it starts in its group."""
+        call(_c.tubo_command_new_process_group, self._handle(), 1 if lead else 0)
+        return self
 
     def channel(self, name, connection):
         """Passes ``connection`` (consumed) to the child as channel ``name``
@@ -255,6 +291,30 @@ class _ArgPickler(pickle.Pickler):
                 self.connections.append((name, obj))
             return ("tubo.channel", name)
         return None
+
+
+def _reachable_connections(root, found):
+    """Every Connection reachable from ``root`` through tuples, lists, dicts,
+    sets and instance attributes (``__dict__``), plus ``found``; each once."""
+    out = {id(c): c for c in found}
+    seen = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Connection):
+            out[id(obj)] = obj
+        elif isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type) and \
+                type(obj).__module__ not in ("builtins", "types"):
+            stack.extend(vars(obj).values())
+    return list(out.values())
 
 
 def _preparation_data():
@@ -334,18 +394,43 @@ class Process:
     # -- starting ------------------------------------------------------------
 
     def start(self):
-        """Starts ``run()`` in a new interpreter. Connections in the args are consumed."""
+        """Starts ``run()`` in a new interpreter.
+
+        Connections in the args (and in a subclass's attributes) are consumed,
+        success or failure: on any error (an unpicklable target or argument,
+        a failed spawn) every Connection reachable from the Process through
+        tuples, lists, dicts, sets and instance attributes is closed before the
+        exception propagates, exactly as after a successful start.
+
+        A ``daemon`` process also dies with this process, by any cause
+        (SIGKILL included): the kernel's parent-death signal.
+        """
         self._check_closed()
         if self._started:
             raise RuntimeError("cannot start a process twice")
+        pickler_box = []
+        try:
+            self._start(pickler_box)
+        except BaseException:
+            seen = pickler_box[0].connections if pickler_box else []
+            for conn in _reachable_connections(self, [c for _, c in seen]):
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+            raise
+
+    def _start(self, pickler_box):
         prep = pickle.dumps(_preparation_data(), protocol=pickle.HIGHEST_PROTOCOL)
         buf = io.BytesIO()
         pickler = _ArgPickler(buf)
+        pickler_box.append(pickler)
         pickler.dump(self)  # before anything starts: an unpicklable argument fails here
         package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         boot_r, boot_w = Pipe(duplex=False)
         with boot_w:
-            cmd = Command(sys.executable, *_interpreter_args(), "-c", _BOOTSTRAP, package_parent)
+            cmd = Command(sys.executable, *_interpreter_args(), "-c", _BOOTSTRAP, package_parent,
+                          die_with_parent=bool(self.daemon))
             cmd.env_set("TUBO_LIBRARY", _lib.library_path)
             cmd.channel("tubo.boot", boot_r)
             for name, conn in pickler.connections:
@@ -451,6 +536,18 @@ class Process:
         except TuboError:
             if not self._wait(0):
                 raise
+
+    def signal_group(self, signo):
+        """Sends ``signo`` to the child's whole process group (a child started
+        with ``new_process_group``), until it is reaped: after that its group
+        id could name another group, and ``ClosedError`` is raised. Raises
+        ``InvalidArgumentError`` if the child does not lead its own group."""
+        call(_c.tubo_process_signal_group, self._c_handle(), signo)
+
+    @property
+    def leads_group(self):
+        """True if the child leads its own process group."""
+        return self._handle is not None and bool(_c.tubo_process_leads_group(self._handle))
 
     def terminate(self):
         """Sends SIGTERM (nothing if the child has already exited)."""

@@ -30,9 +30,17 @@ namespace internal {
 // reset. An exec'd child resets everything. Returns 0, or the first errno.
 TUBO_CHILD_CODE int ResetSignals(bool keep_libc_handlers);
 
-// Closes every descriptor >= 3 except those in `keep` (close_range over the
+// Closes every open descriptor in [lo, hi] with raw system calls (safe in a
+// CLONE_VM child): close_range(2), or where that is missing or denied
+// (kernels before 5.9, seccomp), the descriptors /proc/self/fd lists, or
+// else every number below the RLIMIT_NOFILE hard limit. Never leaves one
+// open that it could close. Returns 0, or errno if even the limit cannot be read.
+TUBO_CHILD_CODE int CloseRange(unsigned lo, unsigned hi);
+
+// Closes every descriptor >= 3 except those in `keep` (CloseRange over the
 // gaps, so the cost does not depend on RLIMIT_NOFILE). Allocates nothing.
-void CloseFdsExcept(const std::vector<int>& keep);
+// Returns 0, or the errno of a CloseRange that failed.
+int CloseFdsExcept(const std::vector<int>& keep);
 
 }  // namespace internal
 }  // namespace tubo

@@ -47,6 +47,15 @@ absl::StatusOr<size_t> ReadSome(int fd, char* buf, size_t size);
 // An infinite timeout waits forever; a zero timeout only looks.
 absl::StatusOr<bool> WaitReadable(int fd, absl::Duration timeout);
 
+// Keeps a descriptor tubo just created off 0, 1 and 2. In a process started
+// with standard streams closed, the kernel hands out the lowest free numbers,
+// so a new pipe could land on 0 or 1, where every child (which keeps 0-2)
+// would inherit it and a child's prints would land in a framed stream. If
+// `fd` is below 3, it is moved to the lowest free number >= 3
+// (close-on-exec) and the original is closed. Returns the descriptor to use,
+// or -1 with errno set (the original is closed then too). Never allocates.
+int OffStdio(int fd);
+
 // "<op> on fd <fd>: <what>" with the errno text; kind kSystem, or kPeerClosed
 // for EPIPE and ECONNRESET.
 absl::Status ErrnoError(int err, const char* op, int fd);
