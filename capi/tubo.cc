@@ -347,11 +347,16 @@ TUBO_EXPORT int tubo_end_send_timeout(tubo_end* end, const void* data, size_t le
   });
 }
 
-TUBO_EXPORT int tubo_end_recv(tubo_bytes** out, tubo_end* end, tubo_error** err) {
-  return Guard(err, "tubo_end_recv", [&] {
-    if (out == nullptr) return Null(err, "tubo_end_recv", "out");
-    return WithReceiver(end, err, "tubo_end_recv", [&](auto& e) {
-      absl::StatusOr<std::optional<tubo::Bytes>> m = e.Recv();
+namespace {
+
+// tubo_end_recv and tubo_end_recv_timeout: `timeout` infinite is Recv.
+int RecvBytes(tubo_bytes** out, tubo_end* end, absl::Duration timeout, tubo_error** err,
+              const char* fn) {
+  return Guard(err, fn, [&] {
+    if (out == nullptr) return Null(err, fn, "out");
+    return WithReceiver(end, err, fn, [&](auto& e) {
+      absl::StatusOr<std::optional<tubo::Bytes>> m =
+          timeout == absl::InfiniteDuration() ? e.Recv() : e.RecvFor(timeout);
       if (!m.ok()) return FromStatus(err, m.status());
       if (!*m) {
         *out = nullptr;
@@ -368,13 +373,16 @@ TUBO_EXPORT int tubo_end_recv(tubo_bytes** out, tubo_end* end, tubo_error** err)
   });
 }
 
-TUBO_EXPORT int tubo_end_recv_into(size_t* out_len, tubo_end* end, void* buf, size_t cap,
-                                   tubo_error** err) {
-  return Guard(err, "tubo_end_recv_into", [&] {
-    if (out_len == nullptr) return Null(err, "tubo_end_recv_into", "out_len");
-    if (buf == nullptr && cap != 0) return Null(err, "tubo_end_recv_into", "buf");
-    return WithReceiver(end, err, "tubo_end_recv_into", [&](auto& e) {
-      absl::StatusOr<tubo::RecvResult> r = e.RecvInto(buf, cap);
+// tubo_end_recv_into and tubo_end_recv_into_timeout.
+int RecvInto(size_t* out_len, tubo_end* end, void* buf, size_t cap, absl::Duration timeout,
+             tubo_error** err, const char* fn) {
+  return Guard(err, fn, [&] {
+    if (out_len == nullptr) return Null(err, fn, "out_len");
+    if (buf == nullptr && cap != 0) return Null(err, fn, "buf");
+    return WithReceiver(end, err, fn, [&](auto& e) {
+      absl::StatusOr<tubo::RecvResult> r = timeout == absl::InfiniteDuration()
+                                               ? e.RecvInto(buf, cap)
+                                               : e.RecvIntoFor(buf, cap, timeout);
       if (!r.ok()) return FromStatus(err, r.status());
       *out_len = r->size;
       if (r->eof()) {
@@ -383,13 +391,34 @@ TUBO_EXPORT int tubo_end_recv_into(size_t* out_len, tubo_end* end, void* buf, si
       }
       if (r->too_small()) {
         return Fail(err, TUBO_E_BUFFER_TOO_SMALL,
-                    "tubo_end_recv_into on fd " + std::to_string(e.fd().get()) +
+                    std::string(fn) + " on fd " + std::to_string(e.fd().get()) +
                         ": the next message needs " + std::to_string(r->size) +
                         " bytes, the buffer holds " + std::to_string(cap));
       }
       return Ok(err);
     });
   });
+}
+
+}  // namespace
+
+TUBO_EXPORT int tubo_end_recv(tubo_bytes** out, tubo_end* end, tubo_error** err) {
+  return RecvBytes(out, end, absl::InfiniteDuration(), err, "tubo_end_recv");
+}
+
+TUBO_EXPORT int tubo_end_recv_timeout(tubo_bytes** out, tubo_end* end, int64_t timeout_ms,
+                                      tubo_error** err) {
+  return RecvBytes(out, end, Ms(timeout_ms), err, "tubo_end_recv_timeout");
+}
+
+TUBO_EXPORT int tubo_end_recv_into(size_t* out_len, tubo_end* end, void* buf, size_t cap,
+                                   tubo_error** err) {
+  return RecvInto(out_len, end, buf, cap, absl::InfiniteDuration(), err, "tubo_end_recv_into");
+}
+
+TUBO_EXPORT int tubo_end_recv_into_timeout(size_t* out_len, tubo_end* end, void* buf,
+                                           size_t cap, int64_t timeout_ms, tubo_error** err) {
+  return RecvInto(out_len, end, buf, cap, Ms(timeout_ms), err, "tubo_end_recv_into_timeout");
 }
 
 TUBO_EXPORT int tubo_end_poll(int* out, tubo_end* end, int64_t timeout_ms, tubo_error** err) {

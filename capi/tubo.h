@@ -64,7 +64,7 @@ extern "C" {
 /** @brief Major version: changes only with an incompatible ABI (and the SONAME). */
 #define TUBO_VERSION_MAJOR 1
 /** @brief Minor version: new functions, compatible. */
-#define TUBO_VERSION_MINOR 0
+#define TUBO_VERSION_MINOR 1
 /** @brief Patch version: fixes only. */
 #define TUBO_VERSION_PATCH 0
 /** @brief The version as one number, `MAJOR * 10000 + MINOR * 100 + PATCH`. */
@@ -171,7 +171,7 @@ typedef int (*tubo_entry_fn)(int argc, char **argv);
 /** @brief The version of the loaded library as `TUBO_VERSION_NUMBER` computes it. Thread-safe. */
 unsigned tubo_version(void);
 
-/** @brief The version of the loaded library as a static string, e.g. `"1.0.0"`. Thread-safe. */
+/** @brief The version of the loaded library as a static string, e.g. `"1.1.0"`. Thread-safe. */
 const char *tubo_version_string(void);
 
 /* ------------------------------------------------------------------------ */
@@ -331,10 +331,55 @@ int tubo_end_recv(tubo_bytes **out, tubo_end *end, tubo_error **err);
 int tubo_end_recv_into(size_t *out_len, tubo_end *end, void *buf, size_t cap, tubo_error **err);
 
 /**
+ * @brief Receives the next message into a new library buffer, giving up
+ * after `timeout_ms` without losing any byte.
+ *
+ * Like `tubo_end_recv`, but when the deadline passes first, wherever it is in
+ * a frame (header or payload), it returns `TUBO_E_TIMEOUT` and the end keeps
+ * every byte read so far: the next receive call continues the same message,
+ * with nothing lost or repeated. Memory grows with the bytes that arrive.
+ *
+ * @param out receives the message (free it with `tubo_bytes_free`); set to
+ *   NULL at EOF; untouched on failure.
+ * @param end a read or duplex end (borrowed).
+ * @param timeout_ms milliseconds to wait: 0 takes only what has already
+ *   arrived, negative waits forever (then it is `tubo_end_recv`).
+ * @param err optional error output.
+ * @return `TUBO_OK`; `TUBO_EOF`; `TUBO_E_TIMEOUT` (not sticky: the end stays
+ *   usable); or the errors of `tubo_end_recv`.
+ */
+int tubo_end_recv_timeout(tubo_bytes **out, tubo_end *end, int64_t timeout_ms, tubo_error **err);
+
+/**
+ * @brief Receives the next message into the caller's buffer, giving up after
+ * `timeout_ms` without losing any byte.
+ *
+ * Like `tubo_end_recv_into`, but when the deadline passes first it returns
+ * `TUBO_E_TIMEOUT`, and the end keeps every byte read so far (also the part
+ * of a payload already stored in `buf`, which it copies aside, so the next
+ * call may pass another buffer); the next receive call continues the same
+ * message.
+ *
+ * @param out_len receives the size stored (`TUBO_OK`), the size needed
+ *   (`TUBO_E_BUFFER_TOO_SMALL`) or 0 (`TUBO_EOF`); untouched on other failures.
+ * @param end a read or duplex end (borrowed).
+ * @param buf room for `cap` bytes (borrowed; may be NULL when `cap` is 0).
+ * @param cap the capacity of `buf`.
+ * @param timeout_ms milliseconds to wait: 0 takes only what has already
+ *   arrived, negative waits forever (then it is `tubo_end_recv_into`).
+ * @param err optional error output.
+ * @return `TUBO_OK`, `TUBO_EOF`, `TUBO_E_BUFFER_TOO_SMALL`, `TUBO_E_TIMEOUT`
+ *   (not sticky), or the errors of `tubo_end_recv`.
+ */
+int tubo_end_recv_into_timeout(size_t *out_len, tubo_end *end, void *buf, size_t cap,
+                               int64_t timeout_ms, tubo_error **err);
+
+/**
  * @brief Waits up to `timeout_ms` for something to receive on a read or duplex end.
  *
- * @param out receives 1 if a receive would not block for its first byte
- *   (data, or end of stream), else 0.
+ * @param out receives 1 if a receive can make progress without waiting (a
+ *   whole message buffered, the descriptor readable, or end of stream), else
+ *   0. Part of a message kept after a timeout does not count by itself.
  * @param end the end (borrowed).
  * @param timeout_ms milliseconds to wait: 0 only looks, negative waits forever.
  * @param err optional error output.
@@ -361,6 +406,11 @@ int tubo_end_shutdown_write(tubo_end *end, tubo_error **err);
 
 /**
  * @brief Sets the largest message a read or duplex end (borrowed) accepts.
+ *
+ * A longer message is a sticky `TUBO_E_TOO_LARGE`. The new maximum also
+ * applies to a message whose header was already read (kept after
+ * `TUBO_E_BUFFER_TOO_SMALL` or `TUBO_E_TIMEOUT`): if it is longer, the next
+ * receive call fails with `TUBO_E_TOO_LARGE`.
  *
  * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT` (NULL, or a write end).
  */

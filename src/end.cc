@@ -40,6 +40,12 @@ absl::Status ShutError(int fd) {
                    Error::kClosed);
 }
 
+// The deadline of a receive that may wait `timeout`.
+absl::Time DeadlineAfter(absl::Duration timeout) {
+  if (timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
+  return absl::Now() + std::max(timeout, absl::ZeroDuration());
+}
+
 }  // namespace
 
 namespace internal {
@@ -98,6 +104,18 @@ absl::StatusOr<std::optional<Bytes>> ReadEnd::Recv() {
 absl::StatusOr<RecvResult> ReadEnd::RecvInto(void* buffer, size_t capacity) {
   if (!fd_) return ClosedError("recv");
   return NoteReadAhead(reader_, reader_.RecvInto(fd_.get(), buffer, capacity));
+}
+
+absl::StatusOr<std::optional<Bytes>> ReadEnd::RecvFor(absl::Duration timeout) {
+  if (!fd_) return ClosedError("recv");
+  return NoteReadAhead(reader_, reader_.Recv(fd_.get(), DeadlineAfter(timeout)));
+}
+
+absl::StatusOr<RecvResult> ReadEnd::RecvIntoFor(void* buffer, size_t capacity,
+                                          absl::Duration timeout) {
+  if (!fd_) return ClosedError("recv");
+  return NoteReadAhead(reader_,
+                       reader_.RecvInto(fd_.get(), buffer, capacity, DeadlineAfter(timeout)));
 }
 
 absl::StatusOr<bool> ReadEnd::Poll(absl::Duration timeout) {
@@ -247,6 +265,18 @@ absl::StatusOr<std::optional<Bytes>> DuplexEnd::Recv() {
 absl::StatusOr<RecvResult> DuplexEnd::RecvInto(void* buffer, size_t capacity) {
   if (!fd_) return ClosedError("recv");
   return NoteReadAhead(reader_, reader_.RecvInto(fd_.get(), buffer, capacity));
+}
+
+absl::StatusOr<std::optional<Bytes>> DuplexEnd::RecvFor(absl::Duration timeout) {
+  if (!fd_) return ClosedError("recv");
+  return NoteReadAhead(reader_, reader_.Recv(fd_.get(), DeadlineAfter(timeout)));
+}
+
+absl::StatusOr<RecvResult> DuplexEnd::RecvIntoFor(void* buffer, size_t capacity,
+                                          absl::Duration timeout) {
+  if (!fd_) return ClosedError("recv");
+  return NoteReadAhead(reader_,
+                       reader_.RecvInto(fd_.get(), buffer, capacity, DeadlineAfter(timeout)));
 }
 
 absl::StatusOr<bool> DuplexEnd::Poll(absl::Duration timeout) {

@@ -84,7 +84,7 @@ absl::StatusOr<WaitSet> WaitSet::Create() {
 bool WaitSet::ReadyInUserSpace(const Entry& entry) {
   if (entry.read != nullptr) {
     const ReadEnd& end = *entry.read;
-    return !end.is_open() || end.reader_.buffered() > 0 || end.reader_.failed();
+    return !end.is_open() || end.reader_.ReadyInUserSpace();
   }
   if (entry.write != nullptr) {
     const WriteEnd& end = *entry.write;
@@ -93,7 +93,7 @@ bool WaitSet::ReadyInUserSpace(const Entry& entry) {
   if (entry.duplex != nullptr) {
     const DuplexEnd& end = *entry.duplex;
     if (entry.out) return !end.is_open() || end.writer_.failed() || end.write_shut_;
-    return !end.is_open() || end.reader_.buffered() > 0 || end.reader_.failed();
+    return !end.is_open() || end.reader_.ReadyInUserSpace();
   }
   // Reaped (so always ready), detached or emptied: its wait returns at once.
   return !entry.process->owns_child();

@@ -63,12 +63,27 @@ type End struct {
 	h       *C.tubo_end // nil once closed or consumed
 	kind    EndKind
 	scratch []byte // Recv's buffer for small messages, made by the first Recv
+	// A slice of the size of a message whose direct receive RecvContext gave
+	// up on (the library keeps what arrived): the next receive reuses it.
+	pending []byte
 }
 
 // Recv receives a message of up to recvScratch bytes into the End's scratch
-// buffer and copies it into the slice it returns; a larger one (whose header
-// that receive read) straight into a slice of its size.
-const recvScratch = 4096
+// buffer and copies it into the slice it returns. A larger one (whose header
+// that receive read) of up to recvDirectMax bytes goes straight into a slice
+// of its size: that much is allocated before the payload arrives, a bounded
+// amount like the first step of the C++ reader's buffer. Beyond it, memory
+// must follow the bytes that arrive, never what a header announces: the
+// message is received into the library's buffer, which grows with arrival,
+// and copied into Go memory once it is whole.
+const (
+	recvScratch   = 4096
+	recvDirectMax = 1 << 20
+)
+
+// recvDirectLimit is recvDirectMax; a variable so that a benchmark can
+// compare the two ways of receiving a large message.
+var recvDirectLimit = recvDirectMax
 
 func newEnd(h *C.tubo_end) *End {
 	e := &End{h: h, kind: EndKind(C.tubo_end_kind_of(h))}
@@ -318,12 +333,41 @@ func (e *End) PollWriteContext(ctx context.Context) error {
 // Recv receives the next message. At the end of the stream it returns io.EOF,
 // again on every later call. ErrTruncated (the writer died mid-message),
 // ErrBadLength and ErrTooLarge leave the end unusable, and say so on every
-// later call.
+// later call. Memory grows with the bytes that arrive, not with the length a
+// header announces (beyond a bounded first step), so peers announcing huge
+// messages they never send cannot exhaust it.
 func (e *End) Recv() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.h == nil {
 		return nil, closedError("end")
+	}
+	return e.recv(-1)
+}
+
+// recv is Recv with e.mu held and e.h open, giving up after timeoutMs
+// (negative: never) with ErrTimeout, the part of the message received kept
+// by the library.
+func (e *End) recv(timeoutMs C.int64_t) ([]byte, error) {
+	if buf := e.pending; buf != nil {
+		n, err := e.recvIntoTimeout(buf, timeoutMs)
+		if errors.Is(err, ErrTimeout) {
+			return nil, err
+		}
+		e.pending = nil
+		if err == nil {
+			if n < len(buf) { // another, shorter message (RecvInto took that one)
+				out := make([]byte, n)
+				copy(out, buf[:n])
+				return out, nil
+			}
+			return buf, nil
+		}
+		var small *BufferTooSmallError
+		if !errors.As(err, &small) {
+			return nil, err
+		}
+		// Not the message it was made for (RecvInto took that one): as usual.
 	}
 	// No library buffer: tubo_end_recv would malloc one per message, which
 	// this copied into Go memory and freed (two cgo calls and a copy of the
@@ -331,7 +375,7 @@ func (e *End) Recv() ([]byte, error) {
 	if e.scratch == nil {
 		e.scratch = make([]byte, recvScratch)
 	}
-	n, err := e.recvInto(e.scratch)
+	n, err := e.recvIntoTimeout(e.scratch, timeoutMs)
 	if err == nil {
 		out := make([]byte, n)
 		copy(out, e.scratch[:n])
@@ -341,12 +385,41 @@ func (e *End) Recv() ([]byte, error) {
 	if !errors.As(err, &small) {
 		return nil, err
 	}
+	if small.Needed > recvDirectLimit {
+		return e.recvGrowing(timeoutMs)
+	}
 	out := make([]byte, small.Needed)
-	n, err = e.recvInto(out)
+	n, err = e.recvIntoTimeout(out, timeoutMs)
 	if err != nil {
+		if errors.Is(err, ErrTimeout) {
+			e.pending = out
+		}
 		return nil, err
 	}
 	return out[:n], nil
+}
+
+// recvGrowing receives the pending message through tubo_end_recv, whose
+// buffer grows with the bytes that arrive, and copies it into Go memory.
+// With e.mu held and e.h open; timeoutMs as for recv.
+func (e *End) recvGrowing(timeoutMs C.int64_t) ([]byte, error) {
+	var b *C.tubo_bytes
+	var cerr *C.tubo_error
+	var rc C.int
+	if timeoutMs < 0 {
+		rc = C.tubo_end_recv(&b, e.h, &cerr)
+	} else {
+		rc = C.tubo_end_recv_timeout(&b, e.h, timeoutMs, &cerr)
+	}
+	if err := takeError(rc, cerr); err != nil {
+		return nil, err
+	}
+	defer C.tubo_bytes_free(b)
+	out := make([]byte, int(b.len))
+	if len(out) > 0 {
+		copy(out, unsafe.Slice((*byte)(unsafe.Pointer(b.data)), len(out)))
+	}
+	return out, nil
 }
 
 // RecvInto receives the next message into buf and returns its size. If the
@@ -363,14 +436,23 @@ func (e *End) RecvInto(buf []byte) (int, error) {
 }
 
 // recvInto is RecvInto with e.mu held and e.h open.
-func (e *End) recvInto(buf []byte) (int, error) {
+func (e *End) recvInto(buf []byte) (int, error) { return e.recvIntoTimeout(buf, -1) }
+
+// recvIntoTimeout is recvInto giving up after timeoutMs (negative: never)
+// with ErrTimeout; the library keeps what arrived, also what it stored in buf.
+func (e *End) recvIntoTimeout(buf []byte, timeoutMs C.int64_t) (int, error) {
 	var p unsafe.Pointer
 	if len(buf) > 0 {
 		p = unsafe.Pointer(&buf[0])
 	}
 	var n C.size_t
 	var cerr *C.tubo_error
-	rc := C.tubo_end_recv_into(&n, e.h, p, C.size_t(len(buf)), &cerr)
+	var rc C.int
+	if timeoutMs < 0 {
+		rc = C.tubo_end_recv_into(&n, e.h, p, C.size_t(len(buf)), &cerr)
+	} else {
+		rc = C.tubo_end_recv_into_timeout(&n, e.h, p, C.size_t(len(buf)), timeoutMs, &cerr)
+	}
 	runtime.KeepAlive(buf)
 	if rc == C.TUBO_E_BUFFER_TOO_SMALL {
 		C.tubo_error_free(cerr)
@@ -383,8 +465,8 @@ func (e *End) recvInto(buf []byte) (int, error) {
 }
 
 // Poll waits up to timeout for something to receive: it returns true if a
-// receive would not block for its first byte (a message, or the end of the
-// stream). A zero timeout only looks; a negative one waits forever.
+// receive can make progress without waiting (a message, more of one, or the
+// end of the stream). A zero timeout only looks; a negative one waits forever.
 func (e *End) Poll(timeout time.Duration) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -413,14 +495,32 @@ func (e *End) PollContext(ctx context.Context) error {
 	})
 }
 
-// RecvContext is Recv that gives up when ctx is done before the first byte
-// of the next message arrives (returning ctx.Err(); nothing is consumed).
-// Once a message has begun, it is received whole.
+// RecvContext is Recv that gives up when ctx is done (returning ctx.Err()),
+// also in the middle of a message: the end keeps the part received, and the
+// next receive continues that message, so nothing is lost or repeated.
 func (e *End) RecvContext(ctx context.Context) ([]byte, error) {
-	if err := e.PollContext(ctx); err != nil {
-		return nil, err
+	for {
+		if err := e.PollContext(ctx); err != nil {
+			return nil, err
+		}
+		// Something arrived (or the stream ended): take what is there.
+		m, err := e.recvNow()
+		if !errors.Is(err, ErrTimeout) {
+			return m, err
+		}
+		// Part of a message: wait for more (PollContext does not count the
+		// part the end keeps as ready, so this does not spin).
 	}
-	return e.Recv()
+}
+
+// recvNow receives without waiting: ErrTimeout when no whole message is there.
+func (e *End) recvNow() ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h == nil {
+		return nil, closedError("end")
+	}
+	return e.recv(0)
 }
 
 // Close flushes and closes the end. The end is closed even when the flush

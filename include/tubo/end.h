@@ -28,6 +28,12 @@
 /// anything is allocated. After any of these the stream cannot be
 /// resynchronised and every later receive call on the end returns the same error.
 ///
+/// **Deadlines**: `RecvFor` and `RecvIntoFor` give up when their timeout
+/// passes, wherever they are in a frame, and lose nothing: the end keeps the
+/// part of the message that arrived, and the next receive call continues it.
+/// A program can so stay responsive (signals, cancellation, other work) while
+/// a peer is slow or stalls in the middle of a message.
+///
 /// **Writing to an end whose readers are gone** returns an error
 /// (`Error::kPeerClosed`) and never kills the process with SIGPIPE. tubo
 /// installs no signal handler for this: sockets are written with
@@ -131,11 +137,38 @@ class ReadEnd {
   /// larger buffer, or `Recv`) returns it. Errors as for `Recv`.
   absl::StatusOr<RecvResult> RecvInto(void* buffer, size_t capacity);
 
-  /// Returns true if a receive call would not block waiting for the first
-  /// byte: data is buffered (including the header of a message a too-small
-  /// `RecvInto` left unread) or readable, or the stream has ended. Waits up to
-  /// `timeout` (`absl::InfiniteDuration()` waits forever; the default only
-  /// looks). A sticky framing error is returned as the error it is.
+  /// `Recv` that gives up when `timeout` passes, wherever it is in a frame.
+  ///
+  /// Returns as `Recv` does if a whole message (or the end of the stream)
+  /// arrives in time. Otherwise fails with `Error::kTimeout`
+  /// (`DeadlineExceeded`, the message naming the fd and how much of the frame
+  /// arrived), which is not sticky: every byte read so far is kept by the end
+  /// (a partial header, a partial payload), and the next receive call
+  /// (`Recv`, `RecvFor`, `RecvInto`, `RecvIntoFor`) continues the same frame,
+  /// with no byte lost or repeated. A zero (or negative) timeout takes only
+  /// what has already arrived; `absl::InfiniteDuration()` is `Recv`. Memory
+  /// grows with the bytes that arrive, as for `Recv`.
+  ///
+  /// The deadline is checked before every read: if another process reads the
+  /// same descriptor between the readiness check and the read, the read may
+  /// block past it.
+  absl::StatusOr<std::optional<Bytes>> RecvFor(absl::Duration timeout);
+
+  /// `RecvInto` that gives up when `timeout` passes, wherever it is in a
+  /// frame: `Error::kTimeout` as for `RecvFor`, keeping every byte read (also
+  /// the part of a payload already stored in `buffer`, which the end copies
+  /// aside, so the next call may pass another buffer). `kTooSmall` and the
+  /// other outcomes as for `RecvInto`.
+  absl::StatusOr<RecvResult> RecvIntoFor(void* buffer, size_t capacity,
+                                         absl::Duration timeout);
+
+  /// Returns true if a receive call can make progress without waiting: a
+  /// whole message is buffered, the header of a message whose size a
+  /// too-small `RecvInto` reported is kept (`RecvInto` answers at once), the
+  /// descriptor is readable, or the stream has ended. Part of a frame kept
+  /// after a timeout does not count by itself: the rest has to arrive. Waits
+  /// up to `timeout` (`absl::InfiniteDuration()` waits forever; the default
+  /// only looks). A sticky framing error is returned as the error it is.
   absl::StatusOr<bool> Poll(absl::Duration timeout = absl::ZeroDuration());
 
   /// Closes the end now. Always succeeds; closing a closed end does nothing.
@@ -150,7 +183,10 @@ class ReadEnd {
   /// The largest message this end accepts (default `kDefaultMaxMessageSize`).
   uint64_t max_message_size() const { return reader_.max_message_size(); }
   /// Sets the largest message this end accepts; a header announcing more is
-  /// an `Error::kTooLarge` error before anything is allocated.
+  /// an `Error::kTooLarge` error (sticky) before anything is allocated. The
+  /// new maximum also applies to a message whose header was already read
+  /// (kept by a too-small `RecvInto` or a timed-out `RecvFor`): if it is
+  /// longer, the next receive call fails with `Error::kTooLarge`.
   void set_max_message_size(uint64_t max) { reader_.set_max_message_size(max); }
 
   /// The descriptor, borrowed (-1 if closed).
@@ -299,6 +335,11 @@ class DuplexEnd {
   absl::StatusOr<std::optional<Bytes>> Recv();
   /// Receives the next message into a caller's buffer. See `ReadEnd::RecvInto`.
   absl::StatusOr<RecvResult> RecvInto(void* buffer, size_t capacity);
+  /// `Recv` with a deadline that never loses bytes. See `ReadEnd::RecvFor`.
+  absl::StatusOr<std::optional<Bytes>> RecvFor(absl::Duration timeout);
+  /// `RecvInto` with a deadline that never loses bytes. See `ReadEnd::RecvIntoFor`.
+  absl::StatusOr<RecvResult> RecvIntoFor(void* buffer, size_t capacity,
+                                         absl::Duration timeout);
   /// Waits up to `timeout` for something to receive. See `ReadEnd::Poll`.
   absl::StatusOr<bool> Poll(absl::Duration timeout = absl::ZeroDuration());
 

@@ -8,9 +8,13 @@
 // EINTR first): short reads and interruptions fall where the fuzzer puts
 // them, deterministically and without threads. The calls alternate between
 // Recv (library buffer) and RecvInto (a caller buffer of exactly the chosen
-// size, so ASan sees any overrun), plus Poll. Every outcome is compared with
-// a reference decoder of contract 1 written from docs/wire.md: same messages,
-// EOF, too-small answers and error kinds, and errors stay sticky.
+// size, so ASan sees any overrun), their timed forms RecvFor and RecvIntoFor,
+// plus Poll. The binary also wraps ppoll(2): a timed call picks the wait
+// (if any) at which the descriptor looks idle, so its deadline passes at
+// that point of the frame, and the next call must continue the frame with
+// nothing lost. Every outcome is compared with a reference decoder of
+// contract 1 written from docs/wire.md: same messages, EOF, too-small answers
+// and error kinds, and errors stay sticky.
 //
 // Input layout:
 //   byte 0      maximum message size (index into kMaxSizes)
@@ -21,6 +25,8 @@
 //     0x80 <= t < 0xc0  ((t & 0x3f) + 1) * 1024 copies of the next byte
 //     t >= 0xc0         a 12-byte header for ((t & 0x3f) + 1) * 65521 bytes
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -61,6 +67,9 @@ struct Schedule {
   std::vector<bool> eintr;       // per chunk: fail its first read with EINTR
   std::vector<bool> interrupted; // per chunk: that EINTR was delivered
   size_t pos = 0;                // the descriptor's offset (only reads move it)
+  int idle_at = -1;              // the wait (0, 1, ...) of this call that finds nothing
+  int waits = 0;                 // waits on `fd` during this call
+  bool idled = false;            // a wait of this call found nothing
 };
 Schedule g_schedule;
 
@@ -158,6 +167,20 @@ extern "C" ssize_t __wrap_read(int fd, void* buf, size_t count) {
   return n;
 }
 
+extern "C" int __real_ppoll(struct pollfd* fds, nfds_t n, const struct timespec* timeout,
+                            const sigset_t* mask);
+
+extern "C" int __wrap_ppoll(struct pollfd* fds, nfds_t n, const struct timespec* timeout,
+                            const sigset_t* mask) {
+  if (n == 1 && fds[0].fd == g_schedule.fd && g_schedule.fd >= 0 &&
+      g_schedule.waits++ == g_schedule.idle_at) {
+    g_schedule.idled = true;
+    fds[0].revents = 0;
+    return 0;  // the deadline passed with nothing to read
+  }
+  return __real_ppoll(fds, n, timeout, mask);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 4) return 0;
   const uint64_t max = kMaxSizes[data[0] % (sizeof(kMaxSizes) / sizeof(kMaxSizes[0]))];
@@ -214,7 +237,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int call = 0; call < kMaxCalls && after_end < 3; ++call) {
     if (sticky || pos == stream.size()) ++after_end;
     const uint32_t r = rng.Next();
-    const int kind = r % 5;  // 0-1 Recv, 2-3 RecvInto, 4 Poll
+    const int kind = r % 7;  // 0-1 Recv, 2-3 RecvInto, 4 Poll, 5 RecvFor, 6 RecvIntoFor
+    const bool timed = kind >= 5;
+    // A timed call: the wait (0..5) that finds the descriptor idle, or none (6, 7).
+    g_schedule.idle_at = timed && ((r >> 24) & 7) < 6 ? static_cast<int>((r >> 24) & 7) : -1;
+    g_schedule.waits = 0;
+    g_schedule.idled = false;
+    const absl::Duration kLong = absl::Hours(1);  // only the wrapped ppoll makes it pass
+    // A deadline that passed: not an error, nothing lost, the frame continues.
+    auto timed_out = [&](const absl::Status& status) {
+      if (status.ok() || tubo::ErrorOf(status) != tubo::Error::kTimeout) return false;
+      CHECK(timed && g_schedule.idled);
+      return true;
+    };
     const Frame f = sticky ? Frame{} : Reference(stream, pos, max);
     const tubo::Error want_error = sticky ? *sticky : ErrorFor(f.outcome);
     if (kind == 4) {
@@ -226,8 +261,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       continue;
     }
-    if (kind <= 1) {
-      absl::StatusOr<std::optional<tubo::Bytes>> m = end.Recv();
+    if (kind <= 1 || kind == 5) {
+      absl::StatusOr<std::optional<tubo::Bytes>> m = timed ? end.RecvFor(kLong) : end.Recv();
+      if (timed_out(m.status())) continue;
       if (want_error != tubo::Error::kOk) {
         CHECK(!m.ok());
         CHECK(tubo::ErrorOf(m.status()) == want_error);
@@ -249,7 +285,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // reports a write of even one byte past `capacity`.
       static char* const block = new char[kMaxCapacity];
       char* const buffer = capacity > 0 ? block + kMaxCapacity - capacity : nullptr;
-      absl::StatusOr<tubo::RecvResult> res = end.RecvInto(buffer, capacity);
+      absl::StatusOr<tubo::RecvResult> res =
+          timed ? end.RecvIntoFor(buffer, capacity, kLong) : end.RecvInto(buffer, capacity);
+      if (timed_out(res.status())) continue;
       if (!sticky && f.header_ok && f.size > capacity) {
         CHECK(res.ok());
         CHECK(res->too_small());

@@ -12,7 +12,7 @@ test -f "$prefix/include/tubo.h"
 test -f "$prefix/lib/libtubo.so.1"
 [ "$(readlink "$prefix/lib/libtubo.so")" = libtubo.so.1 ]
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-[ "$(pkg-config --modversion tubo)" = 1.0.0 ]
+[ "$(pkg-config --modversion tubo)" = 1.1.0 ]
 cd "$TEST_TMPDIR"
 # shellcheck disable=SC2046
 cc -std=c99 -Wall -Werror -o pipeline "$program" $(pkg-config --cflags --libs tubo) \

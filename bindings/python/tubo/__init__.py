@@ -39,7 +39,7 @@ from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, Ch
                          TuboError, TuboTimeoutError)
 from tubo.process import DEVNULL, INHERIT, Command, Process, active_children
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 library_version = _lib.version()
 """The loaded libtubo's version string."""
 library_path = _lib.library_path

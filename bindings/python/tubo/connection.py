@@ -27,7 +27,9 @@ Differences from ``multiprocessing`` (all deliberate):
 
 Thread-safety: a Connection may be used from any thread, but not by two at
 once. Calls release the GIL while they block; in the main thread, blocking
-waits are sliced so that signal handlers (Ctrl-C) still run.
+waits are sliced so that signal handlers (Ctrl-C) still run, also while a
+message is half arrived: the part received is kept, and the next receive
+continues the same message (nothing is lost if the handler raises).
 """
 import ctypes
 import math
@@ -55,6 +57,9 @@ def _timeout_ms(timeout):
 # Python signal handler. In the main thread (the only one that runs them) a
 # wait longer than this is made of slices of it, so Ctrl-C (KeyboardInterrupt)
 # or another handler's exception interrupts a blocked receive, join or wait.
+# Receives use the library's timed receive for this, which keeps what arrived
+# of a message when a slice ends, so a peer that stalls mid-message cannot
+# hold off a signal handler either.
 _SLICE_MS = 100
 
 # The hot paths call these directly (no per-call wrapper objects); see
@@ -62,7 +67,9 @@ _SLICE_MS = 100
 _send = _c.tubo_end_send
 _send_timeout = _c.tubo_end_send_timeout
 _recv_into = _c.tubo_end_recv_into
-_poll = _c.tubo_end_poll
+_recv_into_timeout = _c.tubo_end_recv_into_timeout
+_recv_timeout = _c.tubo_end_recv_timeout
+_error_free = _c.tubo_error_free
 _string_at = ctypes.string_at
 _OK, _EOF, _TOO_SMALL, _TIMEOUT = _lib.OK, _lib.EOF, _lib.E_BUFFER_TOO_SMALL, _lib.E_TIMEOUT
 _current_thread, _main_thread = threading.current_thread, threading.main_thread
@@ -105,7 +112,7 @@ class Connection:
     or ``Connection.adopt_fd()``; the constructor is internal."""
 
     __slots__ = ("_end", "_readable", "_writable", "_serr", "_serrp", "_rerr", "_rerrp", "_rlen",
-                 "_rlenp", "_ready", "_readyp", "_scratch", "_scratch_cap", "__weakref__")
+                 "_rlenp", "_scratch", "_scratch_cap", "__weakref__")
 
     def __init__(self, _handle, _kind):
         self._end = _handle
@@ -121,8 +128,6 @@ class Connection:
         self._rerrp = ctypes.byref(self._rerr)
         self._rlen = ctypes.c_size_t()
         self._rlenp = ctypes.byref(self._rlen)
-        self._ready = ctypes.c_int()
-        self._readyp = ctypes.byref(self._ready)
         self._scratch = None  # created by the first recv_bytes
         self._scratch_cap = 0
 
@@ -385,15 +390,29 @@ class Connection:
 
     # -- receiving -----------------------------------------------------------
 
-    def _recv_into_raw(self, out_len, address, capacity):
-        err = ctypes.c_void_p()
-        rc = _c.tubo_end_recv_into(ctypes.byref(out_len), self._end, address, capacity,
-                                   ctypes.byref(err))
-        if rc == _lib.E_BUFFER_TOO_SMALL:
-            _c.tubo_error_free(err.value)
-            return rc
+    def _recv_into_raw(self, end, address, capacity):
+        """``tubo_end_recv_into`` into ``capacity`` bytes at ``address``; the size
+        stored or needed is left in ``self._rlen``. Returns the code: OK, EOF or
+        BUFFER_TOO_SMALL (its error freed); raises for the others.
+
+        In the main thread it waits in slices of the timed receive, so signal
+        handlers run between them even in the middle of a message; the library
+        keeps what arrived (also what a slice stored at ``address``), and the
+        next receive continues the message."""
+        lenp, errp = self._rlenp, self._rerrp
+        if _current_thread() is not _main_thread():
+            rc = _recv_into(lenp, end, address, capacity, errp)
+        else:
+            # The first try is also the fast path: one call when the message is there.
+            rc = _recv_into_timeout(lenp, end, address, capacity, _SLICE_MS, errp)
+            while rc == _TIMEOUT:
+                _error_free(self._rerr.value)
+                rc = _recv_into_timeout(lenp, end, address, capacity, _SLICE_MS, errp)
         if rc < 0:
-            raise from_c(rc, err.value)
+            if rc == _TOO_SMALL:
+                _error_free(self._rerr.value)
+                return rc
+            raise from_c(rc, self._rerr.value)
         return rc
 
     def recv_bytes(self, maxlength=None):
@@ -402,7 +421,9 @@ class Connection:
         Raises ``EOFError`` at end of stream (again on every later call),
         ``TruncatedMessageError`` if the writer died mid-message. With
         ``maxlength``, a longer message raises ``MessageTooLargeError`` and
-        stays unread.
+        stays unread. In the main thread a signal handler's exception
+        (``KeyboardInterrupt``) interrupts the wait, also mid-message; what
+        arrived is kept, and the next call returns the whole message.
         """
         end = self._end
         if end is None:
@@ -413,48 +434,33 @@ class Connection:
             return self._recv_fast(end)
         if maxlength < 0:
             raise ValueError("negative maxlength")
-        self._wait_readable()
-        if maxlength is not None:
-            needed = ctypes.c_size_t()
-            rc = self._recv_into_raw(needed, None, 0)
-            if rc == _lib.EOF:
-                raise EOFError
-            if rc == _lib.OK:
-                return b""  # an empty message, received
-            if needed.value > maxlength:
-                raise MessageTooLargeError(
-                    "bad message length: %d bytes, maxlength %d (the message is kept)"
-                    % (needed.value, maxlength))
+        rc = self._recv_into_raw(end, None, 0)
+        if rc == _EOF:
+            raise EOFError
+        if rc == _OK:
+            return b""  # an empty message, received
+        needed = self._rlen.value
+        if needed > maxlength:
+            raise MessageTooLargeError(
+                "bad message length: %d bytes, maxlength %d (the message is kept)"
+                % (needed, maxlength))
         return self._recv_new()
 
     def _recv_fast(self, end):
         """recv_bytes() without maxlength: one receive into the connection's
         buffer and one copy out for messages up to _SCRATCH_MAX; larger ones
         (whose header that receive has read) through tubo_end_recv."""
-        if _current_thread() is _main_thread():
-            # Wait for the first byte in slices, as _wait_readable does, so
-            # that signal handlers run (the C library retries EINTR).
-            ready, readyp, errp = self._ready, self._readyp, self._rerrp
-            while True:
-                rc = _poll(readyp, end, _SLICE_MS, errp)
-                if rc < 0:
-                    raise from_c(rc, self._rerr.value)
-                if ready.value:
-                    break
         scratch = self._scratch
         if scratch is None:
             self._scratch_cap = _SCRATCH_MIN
             scratch = self._scratch = ctypes.create_string_buffer(_SCRATCH_MIN)
-        rc = _recv_into(self._rlenp, end, scratch, self._scratch_cap, self._rerrp)
+        rc = self._recv_into_raw(end, scratch, self._scratch_cap)
         if rc == _OK:
             n = self._rlen.value
             return _string_at(scratch, n) if n else b""
         if rc == _EOF:
             raise EOFError
-        if rc != _TOO_SMALL:
-            raise from_c(rc, self._rerr.value)
-        _c.tubo_error_free(self._rerr.value)
-        needed = self._rlen.value  # the header is read: the message is next
+        needed = self._rlen.value  # too small: the header is read, the message is next
         if needed > _SCRATCH_MAX:
             return self._recv_new()
         cap = self._scratch_cap
@@ -463,16 +469,30 @@ class Connection:
         self._scratch, self._scratch_cap = None, 0
         scratch = self._scratch = ctypes.create_string_buffer(cap)
         self._scratch_cap = cap
-        rc = _recv_into(self._rlenp, end, scratch, cap, self._rerrp)
+        rc = self._recv_into_raw(end, scratch, cap)
         if rc == _OK:
             return _string_at(scratch, self._rlen.value)
         if rc == _EOF:
             raise EOFError
-        raise from_c(rc, self._rerr.value)
+        raise AssertionError("a pending message of %d bytes did not fit %d" % (needed, cap))
 
     def _recv_new(self):
+        """The next message through tubo_end_recv (a library buffer that grows
+        with the bytes that arrive), in slices in the main thread as
+        ``_recv_into_raw`` does."""
+        end = self._end
         out = ctypes.POINTER(_lib.Bytes)()
-        if call(_c.tubo_end_recv, ctypes.byref(out), self._end) == _lib.EOF:
+        outp = ctypes.byref(out)
+        err = ctypes.c_void_p()
+        errp = ctypes.byref(err)
+        timeout_ms = _SLICE_MS if _current_thread() is _main_thread() else -1
+        rc = _recv_timeout(outp, end, timeout_ms, errp)
+        while rc == _TIMEOUT:
+            _error_free(err.value)
+            rc = _recv_timeout(outp, end, timeout_ms, errp)
+        if rc < 0:
+            raise from_c(rc, err.value)
+        if rc == _EOF:
             raise EOFError
         try:
             b = out.contents
@@ -487,9 +507,12 @@ class Connection:
         Like CPython: a message that does not fit raises
         ``multiprocessing.BufferTooShort`` with the whole message as
         ``args[0]`` (and ``size``, its length); it is consumed. ``EOFError`` at
-        end of stream.
+        end of stream. Interrupted by a signal handler's exception, it keeps
+        what arrived as ``recv_bytes`` does (``buf`` may then hold part of it).
         """
-        self._check_closed()
+        end = self._end
+        if end is None:
+            raise ClosedError("handle is closed")
         self._check_readable()
         with memoryview(buf) as view:
             if view.readonly:
@@ -501,32 +524,32 @@ class Connection:
                 raise ValueError("offset too large")
             if not view.c_contiguous:
                 raise ValueError("recv_bytes_into needs a contiguous buffer")
-            self._wait_readable()
             m = view.cast("B") if view.format != "B" or view.ndim != 1 else view
             try:
                 capacity = bytesize - offset
                 window = (ctypes.c_char * capacity).from_buffer(m, offset) if capacity else None
-                got = ctypes.c_size_t()
                 try:
                     rc = self._recv_into_raw(
-                        got, ctypes.addressof(window) if window is not None else None, capacity)
+                        end, ctypes.addressof(window) if window is not None else None, capacity)
                 finally:
                     del window
             finally:
                 if m is not view:
                     m.release()
-        if rc == _lib.EOF:
+        if rc == _EOF:
             raise EOFError
-        if rc == _lib.E_BUFFER_TOO_SMALL:
+        if rc == _TOO_SMALL:
             message = self._recv_new()
             e = BufferTooShort(message)
             e.size = len(message)
             raise e
-        return got.value
+        return self._rlen.value
 
     def poll(self, timeout=0.0):
-        """True if a receive would not block for its first byte (a message, or
-        end of stream). Waits up to ``timeout`` seconds; None waits forever."""
+        """True if a receive can make progress without waiting (a message, or
+        end of stream; part of a message kept after an interrupted receive
+        counts only once more of it arrives). Waits up to ``timeout``
+        seconds; None waits forever."""
         self._check_closed()
         self._check_readable()
         return interruptible(self._poll_once, _timeout_ms(timeout))
@@ -535,11 +558,6 @@ class Connection:
         ready = ctypes.c_int()
         call(_c.tubo_end_poll, ctypes.byref(ready), self._end, timeout_ms)
         return bool(ready.value)
-
-    def _wait_readable(self):
-        """In the main thread, waits for the first byte in interruptible slices."""
-        if threading.current_thread() is threading.main_thread():
-            interruptible(self._poll_once, -1)
 
     # -- closing -------------------------------------------------------------
 
