@@ -21,7 +21,7 @@ const (
 
 func init() { tubo.MustRegisterEntry("sink", entrySink) }
 
-func pattern(size, seed int) []byte {
+func seededPattern(size, seed int) []byte {
 	b := make([]byte, size)
 	for i := range b {
 		b[i] = byte((i + seed) % 251)
@@ -39,7 +39,7 @@ func entrySink(args []string) int {
 	}
 	for i := 0; i < sinkMessages; i++ {
 		m, err := in.Recv()
-		if err != nil || !bytes.Equal(m, pattern(sinkMessage, index*1000+i)) {
+		if err != nil || !bytes.Equal(m, seededPattern(sinkMessage, index*1000+i)) {
 			return 3
 		}
 	}
@@ -89,7 +89,7 @@ func TestTrySendFeedsThreeWorkersFromOneGoroutine(t *testing.T) {
 				}
 				continue
 			}
-			ok, err := w.TrySend(pattern(sinkMessage, index[w]*1000+next[w]))
+			ok, err := w.TrySend(seededPattern(sinkMessage, index[w]*1000+next[w]))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestTrySendFeedsThreeWorkersFromOneGoroutine(t *testing.T) {
 
 func TestSendTimeoutCommitsOrSendsNothing(t *testing.T) {
 	r, w := mustPipe(t)
-	big := pattern(3<<20, 7)
+	big := seededPattern(3<<20, 7)
 	if err := w.SendTimeout(big, 100*time.Millisecond); err != nil {
 		t.Fatalf("SendTimeout of a message that partly fits: %v", err)
 	}
@@ -198,7 +198,7 @@ func TestFinalizerOfABufferedEndDoesNotBlockOthers(t *testing.T) {
 	if err := w.SetSendBuffer(1 << 20); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Send(pattern(900<<10, 1)); err != nil { // held in the buffer
+	if err := w.Send(seededPattern(900<<10, 1)); err != nil { // held in the buffer
 		t.Fatal(err)
 	}
 	w = nil // forgotten: its flush would block, nobody reads r
