@@ -178,7 +178,7 @@ int WaitResult(int* out, tubo_process* process, const std::optional<tubo::ExitSt
                tubo_error** err) {
   if (!st) return Fail(err, TUBO_E_TIMEOUT, "wait for pid " + std::to_string(process->p.pid()) +
                                                 ": the process is still running");
-  if (out != nullptr) *out = st->exitcode();
+  if (out != nullptr) *out = st->returncode();
   return Ok(err);
 }
 
@@ -440,12 +440,12 @@ TUBO_EXPORT int tubo_end_close(tubo_end* end, tubo_error** err) {
   });
 }
 
-TUBO_EXPORT int tubo_end_shutdown_write(tubo_end* end, tubo_error** err) {
-  return Guard(err, "tubo_end_shutdown_write", [&] {
-    if (end == nullptr) return Null(err, "tubo_end_shutdown_write", "end");
+TUBO_EXPORT int tubo_end_close_write(tubo_end* end, tubo_error** err) {
+  return Guard(err, "tubo_end_close_write", [&] {
+    if (end == nullptr) return Null(err, "tubo_end_close_write", "end");
     auto* d = std::get_if<tubo::DuplexEnd>(&end->v);
-    if (d == nullptr) return WrongKind(err, "tubo_end_shutdown_write", "a duplex end");
-    return FromStatus(err, d->ShutdownWrite());
+    if (d == nullptr) return WrongKind(err, "tubo_end_close_write", "a duplex end");
+    return FromStatus(err, d->CloseWrite());
   });
 }
 
@@ -518,18 +518,18 @@ int TakeChannel(tubo_end** out, const char* name, tubo_error** err, const char* 
 
 }  // namespace
 
-TUBO_EXPORT int tubo_channel_take_reader(tubo_end** out, const char* name, tubo_error** err) {
-  return TakeChannel(out, name, err, "tubo_channel_take_reader",
+TUBO_EXPORT int tubo_channel_take_read_end(tubo_end** out, const char* name, tubo_error** err) {
+  return TakeChannel(out, name, err, "tubo_channel_take_read_end",
                      [](const char* n) { return tubo::TakeReadEnd(n); });
 }
 
-TUBO_EXPORT int tubo_channel_take_writer(tubo_end** out, const char* name, tubo_error** err) {
-  return TakeChannel(out, name, err, "tubo_channel_take_writer",
+TUBO_EXPORT int tubo_channel_take_write_end(tubo_end** out, const char* name, tubo_error** err) {
+  return TakeChannel(out, name, err, "tubo_channel_take_write_end",
                      [](const char* n) { return tubo::TakeWriteEnd(n); });
 }
 
-TUBO_EXPORT int tubo_channel_take_duplex(tubo_end** out, const char* name, tubo_error** err) {
-  return TakeChannel(out, name, err, "tubo_channel_take_duplex",
+TUBO_EXPORT int tubo_channel_take_duplex_end(tubo_end** out, const char* name, tubo_error** err) {
+  return TakeChannel(out, name, err, "tubo_channel_take_duplex_end",
                      [](const char* n) { return tubo::TakeDuplexEnd(n); });
 }
 
@@ -624,9 +624,9 @@ TUBO_EXPORT int tubo_command_env_unset(tubo_command* command, const char* name,
   });
 }
 
-TUBO_EXPORT int tubo_command_cwd(tubo_command* command, const char* dir, tubo_error** err) {
-  return CommandCall(command, err, "tubo_command_cwd", [&](tubo::Command& c) {
-    TUBO_REQUIRE(dir, "tubo_command_cwd");
+TUBO_EXPORT int tubo_command_working_directory(tubo_command* command, const char* dir, tubo_error** err) {
+  return CommandCall(command, err, "tubo_command_working_directory", [&](tubo::Command& c) {
+    TUBO_REQUIRE(dir, "tubo_command_working_directory");
     c.WorkingDirectory(dir);
     return Ok(err);
   });
@@ -663,12 +663,12 @@ TUBO_EXPORT int tubo_command_stdio_null(tubo_command* command, int stream, tubo_
   });
 }
 
-TUBO_EXPORT int tubo_command_stdio_file(tubo_command* command, int stream, const char* path,
+TUBO_EXPORT int tubo_command_stdio_path(tubo_command* command, int stream, const char* path,
                                         tubo_error** err) {
-  return CommandCall(command, err, "tubo_command_stdio_file", [&](tubo::Command& c) {
-    if (!ValidStream(stream)) return BadStream(err, "tubo_command_stdio_file", stream);
-    TUBO_REQUIRE(path, "tubo_command_stdio_file");
-    SetStdio(c, stream, tubo::Stdio::File(path));
+  return CommandCall(command, err, "tubo_command_stdio_path", [&](tubo::Command& c) {
+    if (!ValidStream(stream)) return BadStream(err, "tubo_command_stdio_path", stream);
+    TUBO_REQUIRE(path, "tubo_command_stdio_path");
+    SetStdio(c, stream, tubo::Stdio::Path(path));
     return Ok(err);
   });
 }
@@ -813,7 +813,7 @@ TUBO_EXPORT int tubo_process_wait(int* out, tubo_process* process, tubo_error** 
     TUBO_REQUIRE(process, "tubo_process_wait");
     absl::StatusOr<tubo::ExitStatus> st = process->p.Wait();
     if (!st.ok()) return FromStatus(err, st.status());
-    if (out != nullptr) *out = st->exitcode();
+    if (out != nullptr) *out = st->returncode();
     return Ok(err);
   });
 }
@@ -931,7 +931,7 @@ TUBO_EXPORT int tubo_process_exited(const tubo_process* process) {
 
 TUBO_EXPORT int tubo_process_exit_code(const tubo_process* process) {
   auto s = StatusOf(process);
-  return s ? s->code() : -1;
+  return s ? s->exit_code() : -1;
 }
 
 TUBO_EXPORT int tubo_process_signaled(const tubo_process* process) {
@@ -949,9 +949,9 @@ TUBO_EXPORT int tubo_process_core_dumped(const tubo_process* process) {
   return s && s->core_dumped() ? 1 : 0;
 }
 
-TUBO_EXPORT int tubo_process_exitcode(const tubo_process* process) {
+TUBO_EXPORT int tubo_process_returncode(const tubo_process* process) {
   auto s = StatusOf(process);
-  return s ? s->exitcode() : 0;
+  return s ? s->returncode() : 0;
 }
 
 // --------------------------------------------------------------- wait set

@@ -402,7 +402,7 @@ int tubo_end_close(tubo_end *end, tubo_error **err);
  * @return `TUBO_OK`, the flush error, `TUBO_E_CLOSED`, `TUBO_E_SYSTEM`,
  *   `TUBO_E_INVALID_ARGUMENT` (not a duplex end).
  */
-int tubo_end_shutdown_write(tubo_end *end, tubo_error **err);
+int tubo_end_close_write(tubo_end *end, tubo_error **err);
 
 /**
  * @brief Sets the largest message a read or duplex end (borrowed) accepts.
@@ -464,21 +464,22 @@ size_t tubo_end_unsent_bytes(const tubo_end *end);
  * @return `TUBO_OK`, `TUBO_E_CHANNEL` (malformed `TUBO_CHANNELS`, missing or
  *   taken name, wrong mode, fd not open), `TUBO_E_INVALID_ARGUMENT`.
  */
-int tubo_channel_take_reader(tubo_end **out, const char *name, tubo_error **err);
+int tubo_channel_take_read_end(tubo_end **out, const char *name, tubo_error **err);
 
-/** @brief Takes the channel `name` as a write end (mode `w`). See `tubo_channel_take_reader`. */
-int tubo_channel_take_writer(tubo_end **out, const char *name, tubo_error **err);
+/** @brief Takes the channel `name` as a write end (mode `w`). See `tubo_channel_take_read_end`. */
+int tubo_channel_take_write_end(tubo_end **out, const char *name, tubo_error **err);
 
-/** @brief Takes the channel `name` as a duplex end (mode `rw`). See `tubo_channel_take_reader`. */
-int tubo_channel_take_duplex(tubo_end **out, const char *name, tubo_error **err);
+/** @brief Takes the channel `name` as a duplex end (mode `rw`). See `tubo_channel_take_read_end`. */
+int tubo_channel_take_duplex_end(tubo_end **out, const char *name, tubo_error **err);
 
 /* ------------------------------------------------------------------------ */
 /* Start methods: exec and self                                             */
 /* ------------------------------------------------------------------------ */
 
 /**
- * @brief Creates a command that runs `program` (borrowed string; a path, or a
- * name looked up in PATH with `tubo_command_search_path`).
+ * @brief Creates a command that runs `program` (borrowed string): a path, or a
+ * name without `/` looked up in PATH (on by default, as `execvp`; see
+ * `tubo_command_search_path`).
  *
  * @param out receives the builder (caller frees it with `tubo_command_free`).
  * @param program the program (borrowed string, copied).
@@ -507,7 +508,7 @@ int tubo_command_arg(tubo_command *command, const char *arg, tubo_error **err);
 /** @brief Sets `argv[0]` (copied). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_argv0(tubo_command *command, const char *argv0, tubo_error **err);
 
-/** @brief Looks the program up in PATH (`search` non-zero) when its name has no `/`. @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Whether a program name without `/` is looked up in PATH (`search` non-zero; the default). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_search_path(tubo_command *command, int search, tubo_error **err);
 
 /** @brief Starts the child with an empty environment (plus what `tubo_command_env_set` adds). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
@@ -521,7 +522,7 @@ int tubo_command_env_set(tubo_command *command, const char *name, const char *va
 int tubo_command_env_unset(tubo_command *command, const char *name, tubo_error **err);
 
 /** @brief Runs the child in directory `dir` (copied). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
-int tubo_command_cwd(tubo_command *command, const char *dir, tubo_error **err);
+int tubo_command_working_directory(tubo_command *command, const char *dir, tubo_error **err);
 
 /**
  * @brief Whether the child gets SIGKILL when this process dies, by any cause
@@ -559,7 +560,7 @@ int tubo_command_stdio_null(tubo_command *command, int stream, tubo_error **err)
  *
  * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`.
  */
-int tubo_command_stdio_file(tubo_command *command, int stream, const char *path,
+int tubo_command_stdio_path(tubo_command *command, int stream, const char *path,
                             tubo_error **err);
 
 /**
@@ -790,7 +791,7 @@ int tubo_process_term_signal(const tubo_process *process);
 int tubo_process_core_dumped(const tubo_process *process);
 
 /** @brief The Python-style exit code (code, or -signal) once reaped; 0 before (check `tubo_process_reaped`). */
-int tubo_process_exitcode(const tubo_process *process);
+int tubo_process_returncode(const tubo_process *process);
 
 /* ------------------------------------------------------------------------ */
 /* Waiting on many                                                          */
@@ -830,7 +831,7 @@ int tubo_wait_set_add_end(tubo_wait_set *set, tubo_end *end, uint64_t key, tubo_
  *
  * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (key in use, read end, NULL, the
  *   descriptor already watched), `TUBO_E_CLOSED` (also after
- *   `tubo_end_shutdown_write`), `TUBO_E_SYSTEM`.
+ *   `tubo_end_close_write`), `TUBO_E_SYSTEM`.
  */
 int tubo_wait_set_add_end_writable(tubo_wait_set *set, tubo_end *end, uint64_t key,
                                    tubo_error **err);

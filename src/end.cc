@@ -284,7 +284,7 @@ absl::StatusOr<bool> DuplexEnd::Poll(absl::Duration timeout) {
   return reader_.Poll(fd_.get(), timeout);
 }
 
-absl::Status DuplexEnd::ShutdownWrite() {
+absl::Status DuplexEnd::CloseWrite() {
   if (!fd_) return ClosedError("shutdown");
   if (write_shut_) return absl::OkStatus();
   absl::Status s = writer_.Flush(fd_.get());

@@ -339,7 +339,7 @@ class SpawnerThread {
 
 }  // namespace
 
-Stdio Stdio::File(std::string path) {
+Stdio Stdio::Path(std::string path) {
   Stdio s(Kind::kFile);
   s.path_ = std::move(path);
   return s;

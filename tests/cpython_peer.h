@@ -111,7 +111,7 @@ class Conversation {
   }
   // Tells the peer there is nothing more: it sees EOF but can still reply.
   absl::Status FinishSending() {
-    return duplex_mode_ ? duplex_.ShutdownWrite() : writer_.Close();
+    return duplex_mode_ ? duplex_.CloseWrite() : writer_.Close();
   }
   void set_max_message_size(uint64_t max) {
     duplex_.set_max_message_size(max);

@@ -347,7 +347,7 @@ TEST(HalfClose, PeerSeesEofAndCanStillReply) {
   ASSERT_TRUE(d.second.Close().ok());
   ASSERT_TRUE(d.first.Send("a").ok());
   ASSERT_TRUE(d.first.Send("b").ok());
-  ASSERT_TRUE(d.first.ShutdownWrite().ok());
+  ASSERT_TRUE(d.first.CloseWrite().ok());
   ExpectMessage(d.first.Recv(), "got 2");
   ExpectEof(d.first.Recv());
   EXPECT_CHILD_OK(pid);
@@ -355,7 +355,7 @@ TEST(HalfClose, PeerSeesEofAndCanStillReply) {
 
 TEST(HalfClose, SendAfterShutdownWriteFailsWithClosed) {
   tubo::DuplexPipe d = NewDuplex();
-  ASSERT_TRUE(d.first.ShutdownWrite().ok());
+  ASSERT_TRUE(d.first.CloseWrite().ok());
   absl::Status s = d.first.Send("too late");
   EXPECT_EQ(tubo::ErrorOf(s), tubo::Error::kClosed) << s;
   EXPECT_TRUE(d.first.is_open());
@@ -364,22 +364,22 @@ TEST(HalfClose, SendAfterShutdownWriteFailsWithClosed) {
 
 TEST(HalfClose, ShutdownWriteTwiceIsFine) {
   tubo::DuplexPipe d = NewDuplex();
-  ASSERT_TRUE(d.first.ShutdownWrite().ok());
-  EXPECT_TRUE(d.first.ShutdownWrite().ok());
+  ASSERT_TRUE(d.first.CloseWrite().ok());
+  EXPECT_TRUE(d.first.CloseWrite().ok());
 }
 
 TEST(HalfClose, ShutdownWriteFlushesBufferedMessages) {
   tubo::DuplexPipe d = NewDuplex();
   ASSERT_TRUE(d.first.SetSendBufferSize(tubo::kDefaultSendBufferSize).ok());
   ASSERT_TRUE(d.first.Send("held").ok());
-  ASSERT_TRUE(d.first.ShutdownWrite().ok());
+  ASSERT_TRUE(d.first.CloseWrite().ok());
   ExpectMessage(d.second.Recv(), "held");
   ExpectEof(d.second.Recv());
 }
 
 TEST(HalfClose, ShutdownWriteOfAClosedEndFailsWithClosed) {
   tubo::DuplexEnd end;
-  EXPECT_EQ(tubo::ErrorOf(end.ShutdownWrite()), tubo::Error::kClosed);
+  EXPECT_EQ(tubo::ErrorOf(end.CloseWrite()), tubo::Error::kClosed);
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ void ExpectAllClosed(tubo::DuplexEnd& end) {
   EXPECT_EQ(tubo::ErrorOf(end.Recv().status()), tubo::Error::kClosed);
   EXPECT_EQ(tubo::ErrorOf(end.RecvInto(buffer, sizeof(buffer)).status()), tubo::Error::kClosed);
   EXPECT_EQ(tubo::ErrorOf(end.Poll().status()), tubo::Error::kClosed);
-  EXPECT_EQ(tubo::ErrorOf(end.ShutdownWrite()), tubo::Error::kClosed);
+  EXPECT_EQ(tubo::ErrorOf(end.CloseWrite()), tubo::Error::kClosed);
   EXPECT_EQ(tubo::ErrorOf(end.Release().status()), tubo::Error::kClosed);
   EXPECT_TRUE(end.Close().ok());
 }
@@ -95,7 +95,7 @@ TEST(ClosedEnd, MovedFromEndsAreClosed) {
 
 TEST(ClosedEnd, MovedFromAfterShutdownWriteIsClosed) {
   tubo::DuplexPipe d = NewDuplex();
-  ASSERT_TRUE(d.first.ShutdownWrite().ok());
+  ASSERT_TRUE(d.first.CloseWrite().ok());
   tubo::DuplexEnd e = std::move(d.first);
   ExpectAllClosed(d.first);
   EXPECT_EQ(tubo::ErrorOf(e.Send("x")), tubo::Error::kClosed);  // still shut

@@ -86,7 +86,7 @@ TEST_P(RoundTrip, DuplexFirstToSecond) {
   });
   ASSERT_TRUE(pipe->second.Close().ok());
   ASSERT_TRUE(pipe->first.Send(Pattern(size, size)).ok());
-  ASSERT_TRUE(pipe->first.ShutdownWrite().ok());
+  ASSERT_TRUE(pipe->first.CloseWrite().ok());
   absl::StatusOr<std::optional<tubo::Bytes>> reply = pipe->first.Recv();
   ASSERT_TRUE(reply.ok()) << reply.status();
   ASSERT_TRUE(reply->has_value());

@@ -53,7 +53,7 @@ TEST(SpawnErrors, MissingWorkingDirectory) {
 }
 
 TEST(SpawnErrors, MissingStdinFile) {
-  ExpectSpawnError(tubo::Command("/bin/true").Stdin(tubo::Stdio::File("/nonexistent/in")).Spawn(),
+  ExpectSpawnError(tubo::Command("/bin/true").Stdin(tubo::Stdio::Path("/nonexistent/in")).Spawn(),
                    "open stdin \"/nonexistent/in\"");
 }
 

@@ -111,7 +111,7 @@ TEST(TrySendTest, OneThreadFeedsThreeWorkersThroughAWaitSet) {
   for (tubo::Process& p : workers) {
     absl::StatusOr<tubo::ExitStatus> st = p.Wait();
     ASSERT_TRUE(st.ok());
-    EXPECT_EQ(st->exitcode(), 0);
+    EXPECT_EQ(st->returncode(), 0);
   }
   std::printf("would-block answers: %d\n", would_block);
 }
@@ -265,7 +265,7 @@ TEST(TrySendTest, DuplexEndsTrySendAndWatchWritability) {
   }
   t.join();
   EXPECT_TRUE(got == big);
-  ASSERT_TRUE(a.ShutdownWrite().ok());
+  ASSERT_TRUE(a.CloseWrite().ok());
   EXPECT_EQ(tubo::ErrorOf(a.TrySend("x").status()), tubo::Error::kClosed);
 }
 

@@ -201,7 +201,7 @@ func (c *Cmd) ClearEnv() *Cmd {
 // Dir runs the child in directory dir.
 func (c *Cmd) Dir(dir string) *Cmd {
 	return c.setString("directory", dir, func(h *C.tubo_command, cs *C.char, cerr **C.tubo_error) C.int {
-		return C.tubo_command_cwd(h, cs, cerr)
+		return C.tubo_command_working_directory(h, cs, cerr)
 	})
 }
 
@@ -247,7 +247,7 @@ func (c *Cmd) stdio(stream C.int, s Stdio) *Cmd {
 		})
 	case 2:
 		return c.setString("path", s.path, func(h *C.tubo_command, cs *C.char, cerr **C.tubo_error) C.int {
-			return C.tubo_command_stdio_file(h, stream, cs, cerr)
+			return C.tubo_command_stdio_path(h, stream, cs, cerr)
 		})
 	case 3:
 		return c.consume(s.end, func(h *C.tubo_command, e *C.tubo_end, cerr **C.tubo_error) C.int {

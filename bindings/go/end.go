@@ -548,7 +548,7 @@ func (e *End) CloseWrite() error {
 		return closedError("end")
 	}
 	var cerr *C.tubo_error
-	return takeError(C.tubo_end_shutdown_write(e.h, &cerr), cerr)
+	return takeError(C.tubo_end_close_write(e.h, &cerr), cerr)
 }
 
 // SetMaxMessageSize sets the largest message a read or duplex end accepts
@@ -577,7 +577,7 @@ func (e *End) MaxMessageSize() uint64 {
 // SetSendBuffer makes Send store messages in a buffer of capacity bytes and
 // write them out when it fills, on Flush or on Close (0: unbuffered, the
 // default). Buffered messages not yet flushed are not seen by the reader.
-func (e *End) SetSendBuffer(capacity int) error {
+func (e *End) SetSendBufferSize(capacity int) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.h == nil {
@@ -591,7 +591,7 @@ func (e *End) SetSendBuffer(capacity int) error {
 }
 
 // SendBuffer returns the send buffer's capacity (0: unbuffered).
-func (e *End) SendBuffer() int {
+func (e *End) SendBufferSize() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.h == nil {
@@ -624,17 +624,17 @@ func durationMs(d time.Duration) C.int64_t {
 	return C.int64_t(ms)
 }
 
-// TakeReader takes the channel name that the spawner passed to this worker
+// TakeReadEnd takes the channel name that the spawner passed to this worker
 // (TUBO_CHANNELS) as a read end. Each name can be taken once. ErrChannel
 // when the variable is malformed, the name missing or taken, the mode not
 // "r", or the descriptor not open.
-func TakeReader(name string) (*End, error) { return takeChannel(name, ReadEnd) }
+func TakeReadEnd(name string) (*End, error) { return takeChannel(name, ReadEnd) }
 
-// TakeWriter takes the channel name as a write end (mode "w"). See TakeReader.
-func TakeWriter(name string) (*End, error) { return takeChannel(name, WriteEnd) }
+// TakeWriteEnd takes the channel name as a write end (mode "w"). See TakeReadEnd.
+func TakeWriteEnd(name string) (*End, error) { return takeChannel(name, WriteEnd) }
 
-// TakeDuplex takes the channel name as a duplex end (mode "rw"). See TakeReader.
-func TakeDuplex(name string) (*End, error) { return takeChannel(name, DuplexEnd) }
+// TakeDuplexEnd takes the channel name as a duplex end (mode "rw"). See TakeReadEnd.
+func TakeDuplexEnd(name string) (*End, error) { return takeChannel(name, DuplexEnd) }
 
 func takeChannel(name string, kind EndKind) (*End, error) {
 	if versionErr != nil {
@@ -650,11 +650,11 @@ func takeChannel(name string, kind EndKind) (*End, error) {
 	var rc C.int
 	switch kind {
 	case ReadEnd:
-		rc = C.tubo_channel_take_reader(&h, cname, &cerr)
+		rc = C.tubo_channel_take_read_end(&h, cname, &cerr)
 	case WriteEnd:
-		rc = C.tubo_channel_take_writer(&h, cname, &cerr)
+		rc = C.tubo_channel_take_write_end(&h, cname, &cerr)
 	default:
-		rc = C.tubo_channel_take_duplex(&h, cname, &cerr)
+		rc = C.tubo_channel_take_duplex_end(&h, cname, &cerr)
 	}
 	if err := takeError(rc, cerr); err != nil {
 		return nil, err

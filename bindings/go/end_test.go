@@ -238,8 +238,8 @@ func TestNegativeLengthIsErrBadLength(t *testing.T) {
 
 func TestSendBufferHoldsMessagesUntilFlush(t *testing.T) {
 	r, w := mustPipe(t)
-	if err := w.SetSendBuffer(4096); err != nil || w.SendBuffer() != 4096 {
-		t.Fatal(err, w.SendBuffer())
+	if err := w.SetSendBufferSize(4096); err != nil || w.SendBufferSize() != 4096 {
+		t.Fatal(err, w.SendBufferSize())
 	}
 	w.Send([]byte("buffered"))
 	if ready, _ := r.Poll(10 * time.Millisecond); ready {
@@ -294,11 +294,11 @@ func TestWrongKindOfEndIsErrInvalidArgument(t *testing.T) {
 
 func TestTakeChannelOutsideAWorkerIsErrChannel(t *testing.T) {
 	os.Unsetenv("TUBO_CHANNELS")
-	if _, err := tubo.TakeReader("in"); !errors.Is(err, tubo.ErrChannel) {
-		t.Fatalf("TakeReader without TUBO_CHANNELS = %v", err)
+	if _, err := tubo.TakeReadEnd("in"); !errors.Is(err, tubo.ErrChannel) {
+		t.Fatalf("TakeReadEnd without TUBO_CHANNELS = %v", err)
 	}
-	if _, err := tubo.TakeWriter("bad\x00name"); !errors.Is(err, tubo.ErrInvalidArgument) {
-		t.Fatalf("TakeWriter with a NUL = %v", err)
+	if _, err := tubo.TakeWriteEnd("bad\x00name"); !errors.Is(err, tubo.ErrInvalidArgument) {
+		t.Fatalf("TakeWriteEnd with a NUL = %v", err)
 	}
 }
 

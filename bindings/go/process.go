@@ -45,9 +45,10 @@ func (s ExitStatus) Signal() syscall.Signal { return s.signal }
 // CoreDumped reports whether the child dumped core when the signal killed it.
 func (s ExitStatus) CoreDumped() bool { return s.core }
 
-// Code returns the Python-style exit code: the exit code, or minus the signal
-// (multiprocessing's Process.exitcode).
-func (s ExitStatus) Code() int {
+// ReturnCode returns the signed return code (contract 3): the exit code, or
+// minus the signal, as Python's subprocess returncode (C++ returncode(), C
+// tubo_process_returncode).
+func (s ExitStatus) ReturnCode() int {
 	if s.signaled {
 		return -int(s.signal)
 	}

@@ -32,11 +32,11 @@ func TestMain(m *testing.M) {
 
 // entryEcho echoes channel in to channel out until EOF, with its argument as a prefix.
 func entryEcho(args []string) int {
-	in, err := tubo.TakeReader("in")
+	in, err := tubo.TakeReadEnd("in")
 	if err != nil {
 		return 10
 	}
-	out, err := tubo.TakeWriter("out")
+	out, err := tubo.TakeWriteEnd("out")
 	if err != nil {
 		return 11
 	}
@@ -60,7 +60,7 @@ func entryEcho(args []string) int {
 
 // entryEchoDuplex echoes on the duplex channel io until the parent half-closes it.
 func entryEchoDuplex(args []string) int {
-	e, err := tubo.TakeDuplex("io")
+	e, err := tubo.TakeDuplexEnd("io")
 	if err != nil {
 		return 10
 	}
@@ -85,7 +85,7 @@ func entryExitWith(args []string) int {
 // exits with 0 on success, 3 on ErrChannel, 4 on another error.
 func entryTake(args []string) int {
 	take := map[string]func(string) (*tubo.End, error){
-		"r": tubo.TakeReader, "w": tubo.TakeWriter, "rw": tubo.TakeDuplex,
+		"r": tubo.TakeReadEnd, "w": tubo.TakeWriteEnd, "rw": tubo.TakeDuplexEnd,
 	}[args[1]]
 	_, err := take(args[0])
 	if err == nil && len(args) > 2 {
@@ -127,7 +127,7 @@ func TestExecExitCodeAndPathLookup(t *testing.T) {
 		t.Fatal("no pid")
 	}
 	st := wait(t, p)
-	if !st.Exited() || st.ExitCode() != 3 || st.Code() != 3 || st.Signaled() || st.Success() {
+	if !st.Exited() || st.ExitCode() != 3 || st.ReturnCode() != 3 || st.Signaled() || st.Success() {
 		t.Fatalf("status %v", st)
 	}
 	if st.String() != "exit status 3" {
@@ -177,8 +177,8 @@ func TestKillTerminateAndSignalGiveSignaledStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := wait(t, p)
-		if !st.Signaled() || st.Signal() != tc.sig || st.Code() != -int(tc.sig) || st.ExitCode() != -1 || st.Exited() {
-			t.Fatalf("after %v: status %v (code %d)", tc.sig, st, st.Code())
+		if !st.Signaled() || st.Signal() != tc.sig || st.ReturnCode() != -int(tc.sig) || st.ExitCode() != -1 || st.Exited() {
+			t.Fatalf("after %v: status %v (code %d)", tc.sig, st, st.ReturnCode())
 		}
 	}
 }

@@ -33,7 +33,7 @@ func seededPattern(size, seed int) []byte {
 // args[0] from channel "in", then expects the end of the stream.
 func entrySink(args []string) int {
 	index, _ := strconv.Atoi(args[0])
-	in, err := tubo.TakeReader("in")
+	in, err := tubo.TakeReadEnd("in")
 	if err != nil {
 		return 2
 	}
@@ -195,7 +195,7 @@ func TestFinalizerOfABufferedEndDoesNotBlockOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close() // at the end: the flush fails, the goroutine returns
-	if err := w.SetSendBuffer(1 << 20); err != nil {
+	if err := w.SetSendBufferSize(1 << 20); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Send(seededPattern(900<<10, 1)); err != nil { // held in the buffer

@@ -18,7 +18,7 @@ import (
 // as args[0] says), sends their pids on channel "out", then waits to be killed.
 func entryMiddle(args []string) int {
 	die := len(args) > 0 && args[0] == "1"
-	out, err := tubo.TakeWriter("out")
+	out, err := tubo.TakeWriteEnd("out")
 	if err != nil {
 		return 2
 	}

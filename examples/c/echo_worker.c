@@ -19,8 +19,8 @@ int main(void) {
   tubo_error *err = NULL;
   tubo_bytes *m = NULL;
   int rc;
-  if (tubo_channel_take_reader(&in, "in", &err) != TUBO_OK) return fail(err);
-  if (tubo_channel_take_writer(&out, "out", &err) != TUBO_OK) return fail(err);
+  if (tubo_channel_take_read_end(&in, "in", &err) != TUBO_OK) return fail(err);
+  if (tubo_channel_take_write_end(&out, "out", &err) != TUBO_OK) return fail(err);
   tubo_end_set_max_message_size(in, UINT64_MAX, NULL);
   while ((rc = tubo_end_recv(&m, in, &err)) == TUBO_OK) {
     rc = tubo_end_send(out, m->data, m->len, &err);

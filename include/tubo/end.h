@@ -296,7 +296,7 @@ class WriteEnd {
 /// stream socket, like Python's `Pipe(duplex=True)`.
 ///
 /// It has the receive calls of `ReadEnd` and the send calls of `WriteEnd`,
-/// with the same contracts, plus `ShutdownWrite` to half-close.
+/// with the same contracts, plus `CloseWrite` to half-close.
 class DuplexEnd {
  public:
   /// A closed end.
@@ -312,13 +312,13 @@ class DuplexEnd {
   DuplexEnd& operator=(DuplexEnd&& other) noexcept;
 
   /// Sends `message` as one frame. See `WriteEnd::Send`; also fails with
-  /// `Error::kClosed` after `ShutdownWrite`.
+  /// `Error::kClosed` after `CloseWrite`.
   absl::Status Send(std::string_view message);
   /// Sends without blocking. See `WriteEnd::TrySend`; also fails with
-  /// `Error::kClosed` after `ShutdownWrite`.
+  /// `Error::kClosed` after `CloseWrite`.
   absl::StatusOr<bool> TrySend(std::string_view message);
   /// Sends, waiting at most `timeout`. See `WriteEnd::SendFor`; also fails
-  /// with `Error::kClosed` after `ShutdownWrite`.
+  /// with `Error::kClosed` after `CloseWrite`.
   absl::Status SendFor(std::string_view message, absl::Duration timeout);
   /// Writes out every buffered message. See `WriteEnd::Flush`.
   absl::Status Flush();
@@ -348,7 +348,7 @@ class DuplexEnd {
   /// still receive its replies. Later sends fail with `Error::kClosed`.
   /// Calling it again does nothing. Errors: the flush error, `Error::kClosed`
   /// if the end is closed, `Error::kSystem` if `shutdown` fails.
-  absl::Status ShutdownWrite();
+  absl::Status CloseWrite();
 
   /// Flushes, then closes the end. See `WriteEnd::Close`.
   absl::Status Close();

@@ -82,17 +82,19 @@ class ExitStatus {
   bool exited() const { return !signaled_; }
   /// True if a signal killed the process.
   bool signaled() const { return signaled_; }
-  /// The exit code (0-255) if `exited()`, else -1.
-  int code() const { return signaled_ ? -1 : value_; }
+  /// The exit code (0-255) if `exited()`, else -1 (C: `tubo_process_exit_code`,
+  /// Go: `ExitStatus.ExitCode`).
+  int exit_code() const { return signaled_ ? -1 : value_; }
   /// The signal that killed it if `signaled()`, else 0.
   int signal() const { return signaled_ ? value_ : 0; }
   /// True if `signaled()` and a core dump was written.
   bool core_dumped() const { return core_dumped_; }
   /// True for `exited(0)`.
   bool success() const { return !signaled_ && value_ == 0; }
-  /// The Python-style integer (`multiprocessing.Process.exitcode`): the exit
-  /// code, or minus the signal number.
-  int exitcode() const { return signaled_ ? -value_ : value_; }
+  /// The signed return code (contract 3): the exit code, or minus the signal
+  /// number, as `subprocess`'s `returncode` and `multiprocessing`'s `exitcode`
+  /// (C: `tubo_process_returncode`, Go: `ExitStatus.ReturnCode`).
+  int returncode() const { return signaled_ ? -value_ : value_; }
   /// `"exited(<code>)"` or `"signaled(<signal>)"` (with `", core dumped"`).
   std::string ToString() const;
 

@@ -155,7 +155,7 @@ class Stdio {
   /// The file at `path`: opened for reading for stdin; created or truncated
   /// for writing for stdout and stderr. Opened in the child; a failure is a
   /// spawn error naming the stage (`open stdout`) and the path.
-  static Stdio File(std::string path);
+  static Stdio Path(std::string path);
   /// The descriptor `fd`, consumed (closed in the parent when `Spawn` returns).
   static Stdio Fd(OwnedFd fd);
   /// A pipe end, consumed like a channel (the child reads or writes raw bytes
@@ -193,8 +193,10 @@ class Stdio {
 /// described in `TUBO_CHANNELS` (contract 2); every other descriptor is closed.
 class Command {
  public:
-  /// A command running `program` (a path; with `SearchPath(true)`, a name
-  /// looked up in `PATH` when it contains no `/`). `argv[0]` is `program`.
+  /// A command running `program`: a path, or a name without `/` looked up in
+  /// the `PATH` of the child's environment (as `execvp`, Go's `os/exec` and
+  /// Python's `subprocess` do; `SearchPath(false)` turns that off). `argv[0]`
+  /// is `program`.
   explicit Command(std::string program);
   /// A command re-executing this binary (`/proc/self/exe`) into the entry
   /// point `entry`, registered with `TUBO_ENTRY` and dispatched by
@@ -212,8 +214,9 @@ class Command {
   Command& Args(std::vector<std::string> args);
   /// Sets `argv[0]` (by default the program as given).
   Command& Argv0(std::string argv0);
-  /// Looks the program up in the `PATH` of the child's environment, like
-  /// `execvp`, when its name contains no `/`.
+  /// Whether a program name without `/` is looked up in the `PATH` of the
+  /// child's environment, like `execvp` (on by default; off: the name is a
+  /// path relative to the working directory).
   Command& SearchPath(bool search = true);
 
   /// Starts the child with an empty environment (plus what `SetEnv` adds),
@@ -287,7 +290,7 @@ class Command {
   std::string entry_;  // non-empty for Command::Self
   std::vector<std::string> args_;
   std::optional<std::string> argv0_;
-  bool search_path_ = false;
+  bool search_path_ = true;
   bool die_with_parent_ = true;
   bool new_process_group_ = false;
   bool clear_env_ = false;

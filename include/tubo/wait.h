@@ -81,7 +81,7 @@ class WaitSet {
   absl::Status Add(WriteEnd& end, uint64_t key);
   /// Watches the duplex end `end` for writability (not for something to
   /// receive) under `key`. Errors as for the `ReadEnd` overload, and
-  /// `Error::kClosed` after `ShutdownWrite`.
+  /// `Error::kClosed` after `CloseWrite`.
   absl::Status AddWritable(DuplexEnd& end, uint64_t key);
   /// Watches `process` for its exit under `key`. A process already reaped is
   /// always ready. Errors as for the `ReadEnd` overload (`Error::kClosed` for

@@ -48,8 +48,8 @@ void Pipe(tubo_end** r, tubo_end** w) { ASSERT_EQ(tubo_pipe_new(r, w, nullptr), 
 int EchoEntry(int argc, char** argv) {
   tubo_end *in = nullptr, *out = nullptr;
   tubo_error* err = nullptr;
-  if (tubo_channel_take_reader(&in, "in", &err) != TUBO_OK ||
-      tubo_channel_take_writer(&out, "out", &err) != TUBO_OK) {
+  if (tubo_channel_take_read_end(&in, "in", &err) != TUBO_OK ||
+      tubo_channel_take_write_end(&out, "out", &err) != TUBO_OK) {
     fprintf(stderr, "%s\n", tubo_error_message(err));
     return 3;
   }
@@ -235,7 +235,7 @@ TEST(Pipe, WrongKindIsInvalidArgument) {
   EXPECT_EQ(tubo_end_poll(&ready, w, 0, &err), TUBO_E_INVALID_ARGUMENT);
   EXPECT_EQ(tubo_end_flush(r, &err), TUBO_E_INVALID_ARGUMENT);
   EXPECT_EQ(tubo_end_set_send_buffer_size(r, 10, &err), TUBO_E_INVALID_ARGUMENT);
-  EXPECT_EQ(tubo_end_shutdown_write(w, &err), TUBO_E_INVALID_ARGUMENT);
+  EXPECT_EQ(tubo_end_close_write(w, &err), TUBO_E_INVALID_ARGUMENT);
   EXPECT_EQ(tubo_end_send(w, nullptr, 3, &err), TUBO_E_INVALID_ARGUMENT);
   tubo_end_free(r);
   tubo_end_free(w);
@@ -280,8 +280,8 @@ TEST(Duplex, BothWaysAndHalfClose) {
   ASSERT_EQ(tubo_duplex_pipe_new(&a, &b, nullptr), TUBO_OK);
   EXPECT_EQ(tubo_end_kind_of(a), TUBO_END_DUPLEX);
   ASSERT_EQ(tubo_end_send(a, "ping", 4, nullptr), TUBO_OK);
-  ASSERT_EQ(tubo_end_shutdown_write(a, nullptr), TUBO_OK);
-  ASSERT_EQ(tubo_end_shutdown_write(a, nullptr), TUBO_OK);
+  ASSERT_EQ(tubo_end_close_write(a, nullptr), TUBO_OK);
+  ASSERT_EQ(tubo_end_close_write(a, nullptr), TUBO_OK);
   Err err;
   EXPECT_EQ(tubo_end_send(a, "x", 1, &err), TUBO_E_CLOSED);
   int rc;
@@ -349,16 +349,16 @@ TEST(Null, EveryHandleArgument) {
   EXPECT_EQ(tubo_end_poll(nullptr, r, 0, &err), kInvalid);
   EXPECT_EQ(tubo_end_poll(&i, nullptr, 0, &err), kInvalid);
   EXPECT_EQ(tubo_end_close(nullptr, &err), kInvalid);
-  EXPECT_EQ(tubo_end_shutdown_write(nullptr, &err), kInvalid);
+  EXPECT_EQ(tubo_end_close_write(nullptr, &err), kInvalid);
   EXPECT_EQ(tubo_end_set_max_message_size(nullptr, 1, &err), kInvalid);
   EXPECT_EQ(tubo_end_set_send_buffer_size(nullptr, 1, &err), kInvalid);
   EXPECT_EQ(tubo_end_flush(nullptr, &err), kInvalid);
   EXPECT_EQ(tubo_end_release_fd(nullptr, r, &err), kInvalid);
   EXPECT_EQ(tubo_end_release_fd(&i, nullptr, &err), kInvalid);
   EXPECT_EQ(tubo_end_fd(nullptr), -1);
-  EXPECT_EQ(tubo_channel_take_reader(nullptr, "x", &err), kInvalid);
-  EXPECT_EQ(tubo_channel_take_writer(&r, nullptr, &err), kInvalid);
-  EXPECT_EQ(tubo_channel_take_duplex(&r, nullptr, &err), kInvalid);
+  EXPECT_EQ(tubo_channel_take_read_end(nullptr, "x", &err), kInvalid);
+  EXPECT_EQ(tubo_channel_take_write_end(&r, nullptr, &err), kInvalid);
+  EXPECT_EQ(tubo_channel_take_duplex_end(&r, nullptr, &err), kInvalid);
   tubo_command* c;
   EXPECT_EQ(tubo_command_new(nullptr, "x", &err), kInvalid);
   EXPECT_EQ(tubo_command_new(&c, nullptr, &err), kInvalid);
@@ -370,10 +370,10 @@ TEST(Null, EveryHandleArgument) {
   EXPECT_EQ(tubo_command_env_clear(nullptr, &err), kInvalid);
   EXPECT_EQ(tubo_command_env_set(nullptr, "a", "b", &err), kInvalid);
   EXPECT_EQ(tubo_command_env_unset(nullptr, "a", &err), kInvalid);
-  EXPECT_EQ(tubo_command_cwd(nullptr, "/", &err), kInvalid);
+  EXPECT_EQ(tubo_command_working_directory(nullptr, "/", &err), kInvalid);
   EXPECT_EQ(tubo_command_stdio_inherit(nullptr, 0, &err), kInvalid);
   EXPECT_EQ(tubo_command_stdio_null(nullptr, 0, &err), kInvalid);
-  EXPECT_EQ(tubo_command_stdio_file(nullptr, 0, "/x", &err), kInvalid);
+  EXPECT_EQ(tubo_command_stdio_path(nullptr, 0, "/x", &err), kInvalid);
   EXPECT_EQ(tubo_command_stdio_fd(nullptr, 0, -1, &err), kInvalid);
   EXPECT_EQ(tubo_command_stdio_end(nullptr, 0, nullptr, &err), kInvalid);
   EXPECT_EQ(tubo_command_channel(nullptr, "x", nullptr, &err), kInvalid);
@@ -385,11 +385,11 @@ TEST(Null, EveryHandleArgument) {
   EXPECT_EQ(tubo_command_env_set(c, "a", nullptr, &err), kInvalid);
   EXPECT_EQ(tubo_command_env_set(c, nullptr, "b", &err), kInvalid);
   EXPECT_EQ(tubo_command_env_unset(c, nullptr, &err), kInvalid);
-  EXPECT_EQ(tubo_command_cwd(c, nullptr, &err), kInvalid);
-  EXPECT_EQ(tubo_command_stdio_file(c, 1, nullptr, &err), kInvalid);
+  EXPECT_EQ(tubo_command_working_directory(c, nullptr, &err), kInvalid);
+  EXPECT_EQ(tubo_command_stdio_path(c, 1, nullptr, &err), kInvalid);
   EXPECT_EQ(tubo_command_stdio_null(c, 3, &err), kInvalid);
   EXPECT_EQ(tubo_command_stdio_inherit(c, -1, &err), kInvalid);
-  EXPECT_EQ(tubo_command_stdio_file(c, 7, "/x", &err), kInvalid);
+  EXPECT_EQ(tubo_command_stdio_path(c, 7, "/x", &err), kInvalid);
   EXPECT_EQ(tubo_command_stdio_end(c, 1, nullptr, &err), kInvalid);
   EXPECT_EQ(tubo_command_stdio_fd(c, 1, -1, &err), kInvalid);
   EXPECT_EQ(tubo_command_channel(c, "x", nullptr, &err), kInvalid);
@@ -424,7 +424,7 @@ TEST(Null, EveryHandleArgument) {
   EXPECT_EQ(tubo_process_signaled(nullptr), 0);
   EXPECT_EQ(tubo_process_term_signal(nullptr), 0);
   EXPECT_EQ(tubo_process_core_dumped(nullptr), 0);
-  EXPECT_EQ(tubo_process_exitcode(nullptr), 0);
+  EXPECT_EQ(tubo_process_returncode(nullptr), 0);
   tubo_wait_set* s;
   EXPECT_EQ(tubo_wait_set_new(nullptr, &err), kInvalid);
   tubo_wait_set_free(nullptr);
@@ -548,7 +548,7 @@ TEST(Fork, RunsFunctionWithEndsAndContext) {
   EXPECT_EQ(tubo_process_reaped(p), 1);
   EXPECT_EQ(tubo_process_exited(p), 1);
   EXPECT_EQ(tubo_process_exit_code(p), 7);
-  EXPECT_EQ(tubo_process_exitcode(p), 7);
+  EXPECT_EQ(tubo_process_returncode(p), 7);
   EXPECT_EQ(tubo_process_signaled(p), 0);
   EXPECT_EQ(tubo_process_term_signal(p), 0);
   EXPECT_EQ(tubo_process_core_dumped(p), 0);
@@ -628,9 +628,9 @@ TEST(Command, EnvCwdStdioAndSearchPath) {
   ASSERT_EQ(tubo_command_env_set(c, "A", "apple", nullptr), TUBO_OK);
   ASSERT_EQ(tubo_command_env_set(c, "B", "banana", nullptr), TUBO_OK);
   ASSERT_EQ(tubo_command_env_unset(c, "B", nullptr), TUBO_OK);
-  ASSERT_EQ(tubo_command_cwd(c, "/", nullptr), TUBO_OK);
+  ASSERT_EQ(tubo_command_working_directory(c, "/", nullptr), TUBO_OK);
   ASSERT_EQ(tubo_command_stdio_null(c, TUBO_STDIN, nullptr), TUBO_OK);
-  ASSERT_EQ(tubo_command_stdio_file(c, TUBO_STDOUT, out.c_str(), nullptr), TUBO_OK);
+  ASSERT_EQ(tubo_command_stdio_path(c, TUBO_STDOUT, out.c_str(), nullptr), TUBO_OK);
   ASSERT_EQ(tubo_command_stdio_null(c, TUBO_STDERR, nullptr), TUBO_OK);
   ASSERT_EQ(tubo_command_stdio_inherit(c, TUBO_STDERR, nullptr), TUBO_OK);
   ASSERT_EQ(tubo_command_stdio_null(c, TUBO_STDERR, nullptr), TUBO_OK);
@@ -737,11 +737,11 @@ TEST(Channel, TakeErrors) {
   Err err;
   tubo_end* e = nullptr;
   unsetenv("TUBO_CHANNELS");
-  EXPECT_EQ(tubo_channel_take_reader(&e, "in", &err), TUBO_E_CHANNEL);
+  EXPECT_EQ(tubo_channel_take_read_end(&e, "in", &err), TUBO_E_CHANNEL);
   EXPECT_EQ(err.code(), TUBO_E_CHANNEL);
   setenv("TUBO_CHANNELS", "x:abc:r", 1);
-  EXPECT_EQ(tubo_channel_take_writer(&e, "x", &err), TUBO_E_CHANNEL);
-  EXPECT_EQ(tubo_channel_take_duplex(&e, "x", &err), TUBO_E_CHANNEL);
+  EXPECT_EQ(tubo_channel_take_write_end(&e, "x", &err), TUBO_E_CHANNEL);
+  EXPECT_EQ(tubo_channel_take_duplex_end(&e, "x", &err), TUBO_E_CHANNEL);
   unsetenv("TUBO_CHANNELS");
   EXPECT_EQ(e, nullptr);
 }
@@ -764,7 +764,7 @@ TEST(Process, TimeoutsKillAndSignalStatus) {
   EXPECT_EQ(tubo_process_exited(p), 0);
   EXPECT_EQ(tubo_process_term_signal(p), SIGKILL);
   EXPECT_EQ(tubo_process_exit_code(p), -1);
-  EXPECT_EQ(tubo_process_exitcode(p), -SIGKILL);
+  EXPECT_EQ(tubo_process_returncode(p), -SIGKILL);
   EXPECT_EQ(tubo_process_core_dumped(p), 0);
   EXPECT_EQ(tubo_process_signal(p, SIGTERM, nullptr), TUBO_OK);  // reaped: no-op
   tubo_process_free(p);

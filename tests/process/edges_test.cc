@@ -38,7 +38,7 @@ tubo::ForkOptions Options() {
 
 // True if `st` is exited(code).
 bool ExitedWith(const absl::StatusOr<tubo::ExitStatus>& st, int code) {
-  return st.ok() && st->exited() && st->code() == code;
+  return st.ok() && st->exited() && st->exit_code() == code;
 }
 
 // ----------------------------------------------------------- closed stdio
@@ -284,7 +284,7 @@ TEST(CommandNul, EveryFieldIsCheckedAndNamed) {
   ExpectNulRejected(tubo::Command("/bin/true").SetEnv("X", "v\0w"s), "value of environment");
   ExpectNulRejected(tubo::Command("/bin/true").UnsetEnv("X\0Y"s), "environment variable name");
   ExpectNulRejected(tubo::Command("/bin/true").WorkingDirectory("/tmp\0/x"s), "working directory");
-  ExpectNulRejected(tubo::Command("/bin/true").Stdout(tubo::Stdio::File("/tmp/a\0b"s)),
+  ExpectNulRejected(tubo::Command("/bin/true").Stdout(tubo::Stdio::Path("/tmp/a\0b"s)),
                     "stdout file path");
   tubo::Command self = tubo::Command::Self("exit\0_with"s);
   ExpectNulRejected(self, "entry name");

@@ -45,9 +45,9 @@ TEST(ExitStatus, ExitedWithEachCode) {
     ASSERT_TRUE(st.ok()) << st.status();
     EXPECT_TRUE(st->exited());
     EXPECT_FALSE(st->signaled());
-    EXPECT_EQ(st->code(), code);
+    EXPECT_EQ(st->exit_code(), code);
     EXPECT_EQ(st->signal(), 0);
-    EXPECT_EQ(st->exitcode(), code);
+    EXPECT_EQ(st->returncode(), code);
     EXPECT_EQ(st->success(), code == 0);
     EXPECT_EQ(st->ToString(), absl::StrCat("exited(", code, ")"));
     EXPECT_EQ(*st, ExitStatus::Exited(code));
@@ -67,8 +67,8 @@ TEST(ExitStatus, SignaledBySigkill) {
   EXPECT_TRUE(st->signaled());
   EXPECT_FALSE(st->exited());
   EXPECT_EQ(st->signal(), SIGKILL);
-  EXPECT_EQ(st->code(), -1);
-  EXPECT_EQ(st->exitcode(), -SIGKILL);
+  EXPECT_EQ(st->exit_code(), -1);
+  EXPECT_EQ(st->returncode(), -SIGKILL);
   EXPECT_FALSE(st->success());
   EXPECT_FALSE(st->core_dumped());
   EXPECT_EQ(st->ToString(), "signaled(9)");
@@ -78,7 +78,7 @@ TEST(ExitStatus, SignaledBySigkill) {
 
 TEST(ExitStatus, ToStringOfACoreDump) {
   EXPECT_EQ(ExitStatus::Signaled(SIGSEGV, true).ToString(), "signaled(11, core dumped)");
-  EXPECT_EQ(ExitStatus::Signaled(SIGSEGV, true).exitcode(), -SIGSEGV);
+  EXPECT_EQ(ExitStatus::Signaled(SIGSEGV, true).returncode(), -SIGSEGV);
 }
 
 // ---------------------------------------------------------------------------

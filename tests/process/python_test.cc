@@ -65,7 +65,7 @@ TEST(Python, TuboParentTalksToACPythonWorkerOverADuplexChannel) {
                                   .Spawn();
   ASSERT_TRUE(p.ok()) << p.status();
   ExpectEchoes(d.first, d.first);
-  ASSERT_TRUE(d.first.ShutdownWrite().ok());
+  ASSERT_TRUE(d.first.CloseWrite().ok());
   ASSERT_TRUE(*d.first.Poll(absl::Seconds(30)));
   absl::StatusOr<std::optional<Bytes>> eof = d.first.Recv();
   ASSERT_TRUE(eof.ok()) << eof.status();

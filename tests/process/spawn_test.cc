@@ -236,7 +236,7 @@ TEST(Spawn, MissingWorkingDirectoryIsAChdirError) {
 }
 
 TEST(Spawn, MissingStdinFileIsAnOpenStdinError) {
-  ExpectSpawnError(Command("/bin/true").Stdin(Stdio::File("/nonexistent/input")),
+  ExpectSpawnError(Command("/bin/true").Stdin(Stdio::Path("/nonexistent/input")),
                    {"/bin/true", "open stdin", "/nonexistent/input", "No such file or directory"});
 }
 
@@ -283,8 +283,17 @@ TEST(Command, SearchPathUsesTheChildsPath) {
   EXPECT_TRUE(MessageHas(p.status(), "No such file or directory"));
 }
 
+TEST(Command, ABareNameIsLookedUpInPathByDefault) {
+  absl::StatusOr<Process> p = Command("true").Spawn();
+  ASSERT_TRUE(p.ok()) << p.status();
+  absl::StatusOr<ExitStatus> st = p->Wait();
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(st->success());
+}
+
 TEST(Command, WithoutSearchPathABareNameIsNotFound) {
-  ExpectSpawnError(Command("true"), {"\"true\"", "exec", "No such file or directory"});
+  ExpectSpawnError(Command("true").SearchPath(false),
+                   {"\"true\"", "exec", "No such file or directory"});
 }
 
 TEST(Command, InheritsTheParentsEnvironment) {
@@ -362,9 +371,9 @@ TEST(Command, FileStdinStdoutStderr) {
   const std::string err = TempPath("stderr.txt");
   WriteFile("stdout.txt", "old content that must be truncated away\n", 0644);
   absl::StatusOr<Process> p = Command("/bin/sh")
-                                  .Stdin(Stdio::File(in))
-                                  .Stdout(Stdio::File(out))
-                                  .Stderr(Stdio::File(err))
+                                  .Stdin(Stdio::Path(in))
+                                  .Stdout(Stdio::Path(out))
+                                  .Stderr(Stdio::Path(err))
                                   .Arg("-c")
                                   .Arg("cat; echo to-stderr >&2")
                                   .Spawn();
@@ -387,7 +396,7 @@ TEST(Command, FileStdinWorksWhenTheParentsStdinIsClosed) {
   RawPipe out = MakeRawPipe();  // before closing 0, so it does not take fd 0
   ::close(0);
   absl::StatusOr<Process> p = Command("/bin/cat")
-                                  .Stdin(Stdio::File(in))
+                                  .Stdin(Stdio::Path(in))
                                   .Stdout(Stdio::Fd(std::move(out.write)))
                                   .Spawn();
   std::string text = p.ok() ? ReadAll(out.read.get()) : "";
@@ -501,7 +510,7 @@ TEST(Self, DuplexChannelWorksWithHalfClose) {
   ASSERT_TRUE(p.ok()) << p.status();
   ASSERT_TRUE(d.first.Send("over").ok());
   ASSERT_TRUE(d.first.Send("and out").ok());
-  ASSERT_TRUE(d.first.ShutdownWrite().ok());  // the worker sees EOF, replies still flow
+  ASSERT_TRUE(d.first.CloseWrite().ok());  // the worker sees EOF, replies still flow
   for (const char* want : {"over", "and out"}) {
     ASSERT_TRUE(*d.first.Poll(absl::Seconds(20)));
     absl::StatusOr<std::optional<Bytes>> m = d.first.Recv();

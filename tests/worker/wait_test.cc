@@ -141,7 +141,7 @@ TEST(WaitSet, DuplexEndReadyAfterPeerShutsDownWrite) {
   absl::StatusOr<DuplexPipe> duplex = DuplexPipe::Create();
   ASSERT_TRUE(duplex.ok());
   ASSERT_TRUE(set.Add(duplex->second, 2).ok());
-  ASSERT_TRUE(duplex->first.ShutdownWrite().ok());
+  ASSERT_TRUE(duplex->first.CloseWrite().ok());
   EXPECT_EQ(WaitOk(set, absl::Seconds(5)), Keys({2}));
 }
 

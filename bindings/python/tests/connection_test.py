@@ -218,7 +218,7 @@ class CloseTest(unittest.TestCase):
         a, b = tubo.Pipe()
         with a, b:
             a.send_bytes(b"request")
-            a.shutdown_write()
+            a.close_write()
             self.assertFalse(a.writable)
             self.assertEqual(b.recv_bytes(), b"request")
             self.assertRaises(EOFError, b.recv_bytes)
@@ -229,7 +229,7 @@ class CloseTest(unittest.TestCase):
     def test_shutdown_write_needs_a_duplex_end(self):
         r, w = tubo.Pipe(duplex=False)
         with r, w:
-            self.assertRaises(tubo.InvalidArgumentError, w.shutdown_write)
+            self.assertRaises(tubo.InvalidArgumentError, w.close_write)
 
     def test_connections_do_not_pickle(self):
         r, w = tubo.Pipe(duplex=False)

@@ -229,8 +229,8 @@ class CommandTest(unittest.TestCase):
         self.assertEqual((code, out), (0, "['a b', '$HOME']\n"))
 
     def test_path_lookup(self):
-        self.assertRaises(tubo.SpawnError, tubo.Command("true").spawn)
-        code, _ = self.run_to_file(tubo.Command("true").search_path())
+        self.assertRaises(tubo.SpawnError, tubo.Command("true", search_path=False).spawn)
+        code, _ = self.run_to_file(tubo.Command("true"))  # PATH lookup by default
         self.assertEqual(code, 0)
         code, _ = self.run_to_file(tubo.Command("false", search_path=True))
         self.assertEqual(code, 1)

@@ -20,7 +20,7 @@
 
 - ``Pipe``, ``Connection`` (``send_bytes`` with an optional ``timeout``,
   ``try_send_bytes``, ``recv_bytes``, ``recv_bytes_into``, ``poll``, ``close``,
-  ``fileno``, ``shutdown_write``), ``wait`` (also for writability):
+  ``fileno``, ``close_write``), ``wait`` (also for writability):
   ``tubo/connection.py``.
 - ``Process`` (a Python function in a new interpreter) and ``Command`` (the
   exec start method): ``tubo/process.py``.

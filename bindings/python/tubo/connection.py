@@ -180,7 +180,7 @@ class Connection:
 
     @property
     def writable(self):
-        """True if the connection can send (False after ``shutdown_write``)."""
+        """True if the connection can send (False after ``close_write``)."""
         return self._writable
 
     def fileno(self):
@@ -381,11 +381,11 @@ class Connection:
         self._check_writable()
         call(_c.tubo_end_set_send_buffer_size, self._end, capacity)
 
-    def shutdown_write(self):
+    def close_write(self):
         """Half-closes a duplex connection: the peer sees EOF, while its replies
         still arrive here. Afterwards ``writable`` is False."""
         self._check_closed()
-        call(_c.tubo_end_shutdown_write, self._end)
+        call(_c.tubo_end_close_write, self._end)
         self._writable = False
 
     # -- receiving -----------------------------------------------------------
@@ -621,8 +621,8 @@ def Pipe(duplex=True):
     return Connection(first.value, _lib.END_READ), Connection(second.value, _lib.END_WRITE)
 
 
-_TAKE = {"r": "tubo_channel_take_reader", "w": "tubo_channel_take_writer",
-         "rw": "tubo_channel_take_duplex"}
+_TAKE = {"r": "tubo_channel_take_read_end", "w": "tubo_channel_take_write_end",
+         "rw": "tubo_channel_take_duplex_end"}
 
 
 def _mode_from_environment(name):

@@ -110,14 +110,13 @@ class Command:
     spawned or dropped). A command spawns once.
     """
 
-    def __init__(self, program, *args, search_path=False, die_with_parent=False,
+    def __init__(self, program, *args, search_path=True, die_with_parent=False,
                  new_process_group=False):
         self._program = os.fspath(program)
         out = ctypes.c_void_p()
         call(_c.tubo_command_new, ctypes.byref(out), _lib.encode(program, "program"))
         self._cmd = out.value
-        if search_path:
-            self.search_path(True)
+        self.search_path(search_path)
         # As subprocess: the child may outlive this process unless asked.
         self.die_with_parent(die_with_parent)
         self.new_process_group(new_process_group)
@@ -145,7 +144,8 @@ class Command:
         return self
 
     def search_path(self, search=True):
-        """Looks the program up in ``PATH`` when its name has no ``/`` (off by default)."""
+        """Whether a program name without ``/`` is looked up in ``PATH`` (on by
+        default, as ``subprocess`` and the other languages of tubo)."""
         call(_c.tubo_command_search_path, self._handle(), 1 if search else 0)
         return self
 
@@ -173,7 +173,7 @@ class Command:
 
     def cwd(self, directory):
         """Runs the child in ``directory``."""
-        call(_c.tubo_command_cwd, self._handle(), _lib.encode(directory, "directory"))
+        call(_c.tubo_command_working_directory, self._handle(), _lib.encode(directory, "directory"))
         return self
 
     def _stdio(self, stream, spec):
@@ -191,7 +191,7 @@ class Command:
         elif hasattr(spec, "fileno"):
             call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec.fileno()))
         else:
-            call(_c.tubo_command_stdio_file, h, stream, _lib.encode(spec, "path"))
+            call(_c.tubo_command_stdio_path, h, stream, _lib.encode(spec, "path"))
         return self
 
     def stdin(self, spec):

@@ -20,11 +20,11 @@ func fail(err error) {
 }
 
 func main() {
-	in, err := tubo.TakeReader("in")
+	in, err := tubo.TakeReadEnd("in")
 	if err != nil {
 		fail(err)
 	}
-	out, err := tubo.TakeWriter("out")
+	out, err := tubo.TakeWriteEnd("out")
 	if err != nil {
 		fail(err)
 	}

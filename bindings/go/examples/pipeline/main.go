@@ -21,7 +21,7 @@ import (
 )
 
 func createItems(args []string) int {
-	out, err := tubo.TakeWriter("out")
+	out, err := tubo.TakeWriteEnd("out")
 	if err != nil {
 		return fail("create_items", err)
 	}
@@ -37,12 +37,12 @@ func createItems(args []string) int {
 }
 
 func multiplyItems(args []string) int {
-	in, err := tubo.TakeReader("in")
+	in, err := tubo.TakeReadEnd("in")
 	if err != nil {
 		return fail("multiply_items", err)
 	}
 	defer in.Close()
-	out, err := tubo.TakeWriter("out")
+	out, err := tubo.TakeWriteEnd("out")
 	if err != nil {
 		return fail("multiply_items", err)
 	}
