@@ -34,7 +34,7 @@
 #include "tubo/internal/child.h"
 #include "tubo/internal/fork.h"
 #include "tubo/internal/io.h"
-#include "tubo/spawn.h"
+#include "tubo/fork.h"
 
 namespace tubo {
 namespace internal {

@@ -16,7 +16,10 @@
 #include "tubo/pipe.h"
 #include "tubo/process.h"
 #include "tubo/recv_result.h"
+#include "tubo/command.h"
+#include "tubo/fork.h"
 #include "tubo/spawn.h"
+#include "tubo/stdio.h"
 #include "tubo/wait.h"
 
 #endif  // TUBO_TUBO_H_
