@@ -238,22 +238,24 @@ class CatchesDriftTest(unittest.TestCase):
         self.header = read_header(testing.runfile(ROOT_HEADER))
         self.declared, self.constants, _ = read_binding(read(_lib.__file__))
 
+    def signature_problems(self, name, ret=None, params=lambda params: params):
+        """check_signatures once ``name`` returns ``ret`` and takes ``params(its params)``."""
+        old_ret, old_params = self.header.functions[name]
+        self.header.functions[name] = (ret or old_ret, params(old_params))
+        return check_signatures(self.header, self.declared)
+
     def test_a_changed_parameter_type(self):
-        ret, params = self.header.functions["tubo_end_poll"]
-        self.header.functions["tubo_end_poll"] = (ret, params[:2] + [("int", 0)] + params[3:])
-        self.assertEqual(check_signatures(self.header, self.declared),
+        self.assertEqual(self.signature_problems("tubo_end_poll",
+                                                 params=lambda p: p[:2] + [("int", 0)] + p[3:]),
                          ["tubo_end_poll: parameter 3 is int in C, c_int64 in _lib.py"])
 
     def test_size_t_is_not_uint64(self):
-        _, params = self.header.functions["tubo_end_max_message_size"]
-        self.header.functions["tubo_end_max_message_size"] = (("size_t", 0), params)
-        self.assertEqual(check_signatures(self.header, self.declared), [
+        self.assertEqual(self.signature_problems("tubo_end_max_message_size", ("size_t", 0)), [
             "tubo_end_max_message_size: returns size_t in C, restype c_uint64 in _lib.py"])
 
     def test_a_new_parameter(self):
-        ret, params = self.header.functions["tubo_end_flush"]
-        self.header.functions["tubo_end_flush"] = (ret, params[:1] + [("int", 0)] + params[1:])
-        self.assertEqual(check_signatures(self.header, self.declared),
+        self.assertEqual(self.signature_problems("tubo_end_flush",
+                                                 params=lambda p: p[:1] + [("int", 0)] + p[1:]),
                          ["tubo_end_flush: 3 parameters in C, 2 argtypes in _lib.py"])
 
     def test_a_removed_function(self):
