@@ -60,41 +60,24 @@ int Ok(tubo_error** err) {
   return TUBO_OK;
 }
 
-// The C code of each C++ kind. A switch with no default: a kind added to
-// tubo::Error without a C code here fails to compile (-Werror=switch), so it
-// can neither collide with a C-only code nor fall back to TUBO_E_OTHER.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic error "-Wswitch"
-constexpr int CodeOf(tubo::Error kind) {
-  switch (kind) {
-    case tubo::Error::kOk: return TUBO_OK;
-    case tubo::Error::kOther: return TUBO_E_OTHER;
-    case tubo::Error::kInvalidArgument: return TUBO_E_INVALID_ARGUMENT;
-    case tubo::Error::kSystem: return TUBO_E_SYSTEM;
-    case tubo::Error::kClosed: return TUBO_E_CLOSED;
-    case tubo::Error::kTruncated: return TUBO_E_TRUNCATED;
-    case tubo::Error::kBadLength: return TUBO_E_BAD_LENGTH;
-    case tubo::Error::kTooLarge: return TUBO_E_TOO_LARGE;
-    case tubo::Error::kPeerClosed: return TUBO_E_PEER_CLOSED;
-    case tubo::Error::kTimeout: return TUBO_E_TIMEOUT;
-    case tubo::Error::kSpawn: return TUBO_E_SPAWN;
-    case tubo::Error::kChannel: return TUBO_E_CHANNEL;
-  }
-  return TUBO_E_OTHER;  // a value outside the enumeration
-}
-#pragma GCC diagnostic pop
+// The C code of each C++ kind: minus its value (tubo::Error's table).
+constexpr int CodeOf(tubo::Error kind) { return -static_cast<int>(kind); }
 
-// The header promises TUBO_E_<kind> == -tubo::Error::<kind>; the C-only codes
-// come after the last shared one.
-static_assert(CodeOf(tubo::Error::kOther) == -static_cast<int>(tubo::Error::kOther) &&
-                  CodeOf(tubo::Error::kTimeout) == -static_cast<int>(tubo::Error::kTimeout) &&
-                  CodeOf(tubo::Error::kChannel) == -static_cast<int>(tubo::Error::kChannel),
-              "TUBO_E_* codes must be minus the tubo::Error kinds");
+// The C header spells every kind of the table, with the value the table gives:
+// a kind added to TUBO_ERROR_KINDS without its TUBO_E_ code, or with another
+// value, fails to compile here.
+#define TUBO_CHECK_C_CODE(kind, value, c_name, name, meaning)   \
+  static_assert(TUBO_E_##c_name == -(value) && TUBO_E_##c_name > TUBO_E_C_ONLY_FIRST, \
+                "TUBO_E_" #c_name " must be -" #value);
+TUBO_ERROR_KINDS(TUBO_CHECK_C_CODE)
+#undef TUBO_CHECK_C_CODE
 
 int FromStatus(tubo_error** err, const absl::Status& status) {
   if (status.ok()) return Ok(err);
-  int code = CodeOf(tubo::ErrorOf(status));
-  if (code == TUBO_OK) code = TUBO_E_OTHER;
+  const tubo::Error kind = tubo::ErrorOf(status);
+  int code = std::string_view(tubo::ErrorName(kind)) == "unknown" || kind == tubo::Error::kOk
+                 ? TUBO_E_OTHER
+                 : CodeOf(kind);
   return Fail(err, code, std::string(status.message()));
 }
 
@@ -214,7 +197,10 @@ TUBO_EXPORT const char* tubo_code_name(int code) {
     case TUBO_E_BUFFER_TOO_SMALL: return "buffer_too_small";
     case TUBO_E_NO_MEMORY: return "no_memory";
     default:
-      if (code < 0 && code >= TUBO_E_CHANNEL) return tubo::ErrorName(static_cast<tubo::Error>(-code));
+      // ErrorName says "unknown" for a value outside the table, and "ok" for 0.
+      if (code < 0 && code > TUBO_E_C_ONLY_FIRST) {
+        return tubo::ErrorName(static_cast<tubo::Error>(-code));
+      }
       return "unknown";
   }
 }

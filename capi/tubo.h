@@ -74,8 +74,11 @@ extern "C" {
 /**
  * @brief Status codes returned by the fallible calls.
  *
- * `TUBO_OK` and `TUBO_EOF` are not errors. The codes `TUBO_E_OTHER` to
- * `TUBO_E_CHANNEL` are minus the stable `tubo::Error` kinds of the C++ API.
+ * `TUBO_OK` and `TUBO_EOF` are not errors. The codes from `TUBO_E_OTHER` down
+ * to (not including) `TUBO_E_C_ONLY_FIRST` are minus the stable kinds of the
+ * C++ API's one table of error kinds (`TUBO_ERROR_KINDS` in `tubo/error.h`;
+ * the library refuses to build if this list disagrees with it). Codes from
+ * `TUBO_E_C_ONLY_FIRST` down are the C ABI's own.
  */
 typedef enum tubo_code {
   TUBO_OK = 0,                   /**< Success. */
@@ -91,8 +94,9 @@ typedef enum tubo_code {
   TUBO_E_TIMEOUT = -9,           /**< A deadline passed. */
   TUBO_E_SPAWN = -10,            /**< Starting a process failed (stage, program and errno in the message). */
   TUBO_E_CHANNEL = -11,          /**< A worker channel is malformed, missing, taken, of the wrong mode, or not open. */
-  TUBO_E_BUFFER_TOO_SMALL = -12, /**< The caller's buffer cannot hold the next message (which stays unread). */
-  TUBO_E_NO_MEMORY = -13         /**< Memory ran out. */
+  TUBO_E_C_ONLY_FIRST = -1000,   /**< Not a code: where the C ABI's own codes begin. */
+  TUBO_E_BUFFER_TOO_SMALL = -1000, /**< The caller's buffer cannot hold the next message (which stays unread). */
+  TUBO_E_NO_MEMORY = -1001       /**< Memory ran out. */
 } tubo_code;
 
 /**

@@ -41,26 +41,28 @@ Error ErrorOf(const absl::Status& status) {
   }
 }
 
-// No default: a kind added to tubo::Error without a name fails to compile.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic error "-Wswitch"
 const char* ErrorName(Error error) {
   switch (error) {
     case Error::kOk: return "ok";
-    case Error::kOther: return "other";
-    case Error::kInvalidArgument: return "invalid_argument";
-    case Error::kSystem: return "system";
-    case Error::kClosed: return "closed";
-    case Error::kTruncated: return "truncated";
-    case Error::kBadLength: return "bad_length";
-    case Error::kTooLarge: return "too_large";
-    case Error::kPeerClosed: return "peer_closed";
-    case Error::kTimeout: return "timeout";
-    case Error::kSpawn: return "spawn";
-    case Error::kChannel: return "channel";
+#define TUBO_ERROR_NAME(kind, value, c_name, name, meaning) \
+  case Error::kind:                                          \
+    return name;
+    TUBO_ERROR_KINDS(TUBO_ERROR_NAME)
+#undef TUBO_ERROR_NAME
   }
   return "unknown";
 }
-#pragma GCC diagnostic pop
+
+const char* ErrorMeaning(Error error) {
+  switch (error) {
+    case Error::kOk: return "Not an error.";
+#define TUBO_ERROR_MEANING(kind, value, c_name, name, meaning) \
+  case Error::kind:                                             \
+    return meaning;
+    TUBO_ERROR_KINDS(TUBO_ERROR_MEANING)
+#undef TUBO_ERROR_MEANING
+  }
+  return "";
+}
 
 }  // namespace tubo

@@ -4,6 +4,7 @@
 #include <string>
 #include <type_traits>
 
+#include "absl/strings/cord.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 #include "tubo/tubo.h"
@@ -272,3 +273,25 @@ TEST(MaxMessageSize, TheErrorNamesTheEndAndTheSizes) {
 }
 
 }  // namespace
+
+// The one table of error kinds: every kind has a name, a meaning, and the
+// value it is listed with; a value outside the table is "unknown".
+TEST(ErrorKinds, TheTableGivesEachKindItsNameMeaningAndValue) {
+  int count = 0;
+#define TUBO_CHECK_KIND(kind, value, c_name, name, meaning)                    \
+  EXPECT_EQ(static_cast<int>(tubo::Error::kind), value);                       \
+  EXPECT_STREQ(tubo::ErrorName(tubo::Error::kind), name);                      \
+  EXPECT_STREQ(tubo::ErrorMeaning(tubo::Error::kind), meaning);                \
+  EXPECT_EQ(tubo::ErrorOf(tubo::WithError(absl::InternalError("x"), tubo::Error::kind)), \
+            tubo::Error::kind);                                                \
+  ++count;
+  TUBO_ERROR_KINDS(TUBO_CHECK_KIND)
+#undef TUBO_CHECK_KIND
+  EXPECT_GE(count, 11);
+  EXPECT_STREQ(tubo::ErrorName(static_cast<tubo::Error>(count + 1)), "unknown");
+  EXPECT_STREQ(tubo::ErrorMeaning(static_cast<tubo::Error>(count + 1)), "");
+  // A payload naming a value outside the table is not trusted.
+  absl::Status forged = absl::InternalError("x");
+  forged.SetPayload("type.tubo.dev/tubo.Error", absl::Cord(std::to_string(count + 1)));
+  EXPECT_EQ(tubo::ErrorOf(forged), tubo::Error::kOther);
+}

@@ -22,22 +22,47 @@
 
 namespace tubo {
 
-/// @brief The kinds of failure tubo distinguishes.
+/// @brief The one table of tubo's error kinds, shared by every language.
 ///
-/// The numeric values are stable: the C ABI exposes them as `TUBO_E_*` codes.
+/// `TUBO_ERROR_KINDS(X)` calls `X(kind, value, C_NAME, name, meaning)` once per
+/// kind: the C++ enumerator of `tubo::Error`, its stable value, the C code's
+/// suffix (`TUBO_E_<C_NAME>` is `-value` in `capi/tubo.h`), the short
+/// lower-case name (`ErrorName`, `tubo_code_name`) and what it means
+/// (`ErrorMeaning`). Adding a kind is one line here: the enumerator, its name
+/// and its C mapping follow, and the build (C: a static check in the C ABI)
+/// and the drift tests (Go sentinels, Python classes) fail until every
+/// language has it. Values are never reused.
+#define TUBO_ERROR_KINDS(X)                                                                      \
+  X(kOther, 1, OTHER, "other", "A failure with no more specific kind.")                         \
+  X(kInvalidArgument, 2, INVALID_ARGUMENT, "invalid_argument",                                  \
+    "The caller passed a bad argument (the message says which).")                               \
+  X(kSystem, 3, SYSTEM, "system", "A system call failed; the message carries its errno text.")  \
+  X(kClosed, 4, CLOSED, "closed", "The end or handle was already closed, released or moved from.") \
+  X(kTruncated, 5, TRUNCATED, "truncated", "End of stream inside a frame header or payload.")   \
+  X(kBadLength, 6, BAD_LENGTH, "bad_length", "A frame header with a negative length other than -1.") \
+  X(kTooLarge, 7, TOO_LARGE, "too_large",                                                       \
+    "A frame longer than the receiving end's maximum message size.")                            \
+  X(kPeerClosed, 8, PEER_CLOSED, "peer_closed",                                                 \
+    "A write to an end whose readers are all gone (EPIPE, ECONNRESET).")                        \
+  X(kTimeout, 9, TIMEOUT, "timeout", "A deadline passed before the operation could complete.")  \
+  X(kSpawn, 10, SPAWN, "spawn",                                                                  \
+    "Starting a process failed; the message names the stage, program and errno.")               \
+  X(kChannel, 11, CHANNEL, "channel",                                                           \
+    "A worker-side channel (TUBO_CHANNELS) is malformed, missing, taken, of the wrong mode, or " \
+    "not open.")
+
+/// @brief The kinds of failure tubo distinguishes: `kOk` (0) and one
+/// enumerator per line of `TUBO_ERROR_KINDS`, which says what each means.
+///
+/// The numeric values are stable: the C ABI exposes them as `TUBO_E_*` codes
+/// (minus the value).
 enum class Error : int {
-  kOk = 0,             ///< Not an error.
-  kOther = 1,          ///< A failure with no more specific kind.
-  kInvalidArgument = 2,///< The caller passed a bad argument (the message says which).
-  kSystem = 3,         ///< A system call failed; the message carries its errno text.
-  kClosed = 4,         ///< The end or handle was already closed, released or moved from.
-  kTruncated = 5,      ///< End of stream inside a frame header or payload.
-  kBadLength = 6,      ///< A frame header with a negative length other than -1.
-  kTooLarge = 7,       ///< A frame longer than the receiving end's maximum message size.
-  kPeerClosed = 8,     ///< A write to an end whose readers are all gone (EPIPE, ECONNRESET).
-  kTimeout = 9,        ///< A deadline passed before the operation could complete.
-  kSpawn = 10,         ///< Starting a process failed; the message names the stage, program and errno.
-  kChannel = 11,       ///< A worker-side channel (TUBO_CHANNELS) is malformed, missing, taken, of the wrong mode, or not open.
+  kOk = 0,
+/// @cond INTERNAL
+#define TUBO_ERROR_ENUMERATOR(kind, value, c_name, name, meaning) kind = value,
+/// @endcond
+  TUBO_ERROR_KINDS(TUBO_ERROR_ENUMERATOR)
+#undef TUBO_ERROR_ENUMERATOR
 };
 
 /// Returns the kind of `status`: `Error::kOk` for an OK status, the kind tubo
@@ -49,6 +74,10 @@ Error ErrorOf(const absl::Status& status);
 /// Returns a short, stable, lower-case name for `error` (for example
 /// `"truncated"`), or `"unknown"` for a value outside the enumeration.
 const char* ErrorName(Error error);
+
+/// Returns what `error` means (one sentence, from `TUBO_ERROR_KINDS`), or an
+/// empty string for a value outside the enumeration.
+const char* ErrorMeaning(Error error);
 
 /// Returns `status` with `error` attached as its tubo kind (see `ErrorOf`).
 /// An OK status is returned unchanged. Used by tubo and by code that wraps it

@@ -22,8 +22,8 @@ class MappingTest(unittest.TestCase):
             -1: tubo.TuboError, -2: tubo.InvalidArgumentError, -3: tubo.SystemCallError,
             -4: tubo.ClosedError, -5: tubo.TruncatedMessageError, -6: tubo.BadLengthError,
             -7: tubo.MessageTooLargeError, -8: tubo.PeerClosedError, -9: tubo.TuboTimeoutError,
-            -10: tubo.SpawnError, -11: tubo.ChannelError, -12: tubo.BufferTooSmallError,
-            -13: tubo.NoMemoryError,
+            -10: tubo.SpawnError, -11: tubo.ChannelError, -1000: tubo.BufferTooSmallError,
+            -1001: tubo.NoMemoryError,
         }
         for code, cls in expected.items():
             self.assertIs(errors.error_class(code), cls)
