@@ -257,7 +257,7 @@ def main():
     p("```")
     p(machine)
     p("```\n")
-    p(f"Runs per program: " + ", ".join(f"{k}={v}" for k, v in runs.items()) +
+    p("Runs per program: " + ", ".join(f"{k}={v}" for k, v in runs.items()) +
       ". Values are medians over runs; ratios are medians of the per-run ratios "
       "(tubo and baseline measured in the same run). Throughput: higher is better, "
       "ratio = tubo / baseline. Latency (µs): lower is better, ratio = tubo / baseline.\n")

@@ -7,7 +7,6 @@ import time
 import unittest
 from multiprocessing import BufferTooShort as StdBufferTooShort
 
-import testing  # noqa: F401  (sets nothing; keeps the helpers importable)
 import tubo
 
 

@@ -4,7 +4,6 @@ import subprocess
 import sys
 import unittest
 
-import testing  # noqa: F401
 import tubo
 from tubo import _lib, errors
 

@@ -15,45 +15,42 @@ def message(size):
     return bytes((i * 31 + size) & 0xFF for i in range(size)) if size < 70000 else os.urandom(size)
 
 
+def send_then_close(w, messages):
+    for m in messages:
+        w.send_bytes(m)
+    w.close()
+
+
+def receive_until_eof(r):
+    got = []
+    try:
+        while True:
+            got.append(r.recv_bytes())
+    except EOFError:
+        pass
+    return got
+
+
 class CPythonWireTest(unittest.TestCase):
-    def test_tubo_sends_cpython_receives(self):
-        rfd, wfd = os.pipe()
-        w = tubo.Connection.adopt_fd(wfd, readable=False)
-        r = StdConnection(rfd, writable=False)
+    def transfer(self, w, r):
+        """Messages of every size in SIZES from ``w`` (in a thread) to ``r``, then EOF."""
         sent = [message(s) for s in SIZES]
-        t = threading.Thread(target=lambda: [w.send_bytes(m) for m in sent] and None or w.close())
+        t = threading.Thread(target=send_then_close, args=(w, sent))
         t.start()
-        got = []
-        try:
-            while True:
-                got.append(r.recv_bytes())
-        except EOFError:
-            pass
+        got = receive_until_eof(r)
         t.join()
         r.close()
         self.assertEqual(got, sent)
+
+    def test_tubo_sends_cpython_receives(self):
+        rfd, wfd = os.pipe()
+        self.transfer(tubo.Connection.adopt_fd(wfd, readable=False),
+                      StdConnection(rfd, writable=False))
 
     def test_cpython_sends_tubo_receives(self):
         rfd, wfd = os.pipe()
-        w = StdConnection(wfd, readable=False)
-        r = tubo.Connection.adopt_fd(rfd, writable=False)
-        sent = [message(s) for s in SIZES]
-
-        def send():
-            for m in sent:
-                w.send_bytes(m)
-            w.close()
-        t = threading.Thread(target=send)
-        t.start()
-        got = []
-        try:
-            while True:
-                got.append(r.recv_bytes())
-        except EOFError:
-            pass
-        t.join()
-        r.close()
-        self.assertEqual(got, sent)
+        self.transfer(StdConnection(wfd, readable=False),
+                      tubo.Connection.adopt_fd(rfd, writable=False))
 
     def test_duplex_with_a_cpython_socket_connection(self):
         a, b = tubo.Pipe()

@@ -11,7 +11,6 @@ import threading
 import time
 import unittest
 
-import testing  # noqa: F401
 import tubo
 
 STALL_LIMIT = 20  # seconds a child waits for "go" before sending the rest anyway

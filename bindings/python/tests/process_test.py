@@ -6,7 +6,6 @@ import tempfile
 import time
 import unittest
 
-import testing
 import tubo
 
 

@@ -1,7 +1,6 @@
 """Resource release: no descriptor or memory leak, closed or forgotten."""
 import gc
 import resource
-import sys
 import unittest
 
 import testing

@@ -9,7 +9,6 @@ import textwrap
 import time
 import unittest
 
-import testing  # noqa: F401  (sets up the import path and the library)
 import tubo
 
 

@@ -20,24 +20,32 @@
 
 - ``Pipe``, ``Connection`` (``send_bytes`` with an optional ``timeout``,
   ``try_send_bytes``, ``recv_bytes``, ``recv_bytes_into``, ``poll``, ``close``,
-  ``fileno``, ``close_write``), ``wait`` (also for writability):
-  ``tubo/connection.py``.
-- ``Process`` (a Python function in a new interpreter) and ``Command`` (the
-  exec start method): ``tubo/process.py``.
-- ``take_connection``: the worker side of contract 2.
+  ``fileno``, ``close_write``): ``tubo/connection.py`` (sending in
+  ``tubo/_send.py``, receiving in ``tubo/_recv.py``).
+- ``wait`` (also for writability): ``tubo/_wait.py``.
+- ``Process`` (a Python function in a new interpreter): ``tubo/process.py``;
+  how it starts: ``tubo/_spawn.py`` and, in the child, ``tubo/_worker.py``.
+- ``Command`` (the exec start method), ``DEVNULL``, ``INHERIT``:
+  ``tubo/command.py``.
+- ``take_connection``, the worker side of contract 2: ``tubo/channel.py``.
 - Exceptions, one per C error code: ``tubo/errors.py``. End of stream is
   ``EOFError``.
+- The C ABI's functions and codes, declared to ctypes: ``tubo/_lib.py``;
+  shared timeouts and sliced waits: ``tubo/_timeouts.py``.
 
 The library is found through ``$TUBO_LIBRARY``, then next to this package,
 then the system loader; its major version is checked at import.
 """
 from tubo import _lib
-from tubo.connection import Connection, Pipe, take_connection, wait
+from tubo._wait import wait
+from tubo.channel import take_connection
+from tubo.command import DEVNULL, INHERIT, Command
+from tubo.connection import Connection, Pipe
 from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, ChannelError,
                          ClosedError, InvalidArgumentError, MessageTooLargeError, NoMemoryError,
                          PeerClosedError, SpawnError, SystemCallError, TruncatedMessageError,
                          TuboError, TuboTimeoutError)
-from tubo.process import DEVNULL, INHERIT, Command, Process, active_children
+from tubo.process import Process, active_children
 
 __version__ = "1.1.0"
 library_version = _lib.version()

@@ -41,9 +41,28 @@ E_CHANNEL = -11
 E_BUFFER_TOO_SMALL = -1000
 E_NO_MEMORY = -1001
 
+# tubo_end_kind.
 END_READ = 1
 END_WRITE = 2
 END_DUPLEX = 3
+
+# tubo_stdio_stream.
+STDIN = 0
+STDOUT = 1
+STDERR = 2
+
+c_int, c_size_t, c_uint, c_int64, c_uint64 = (ctypes.c_int, ctypes.c_size_t, ctypes.c_uint,
+                                              ctypes.c_int64, ctypes.c_uint64)
+c_char_p, c_void_p = ctypes.c_char_p, ctypes.c_void_p
+P = ctypes.POINTER
+
+
+def _declare(name, restype, *argtypes, into=None):
+    """Gives the C function ``name`` its signature (of ``capi/tubo.h``; the
+    test ``header_drift_test`` holds every call here to the header)."""
+    f = getattr(lib if into is None else into, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
 
 
 def _candidates():
@@ -69,8 +88,7 @@ def _load():
             if from_env:
                 break
             continue
-        lib.tubo_version.restype = ctypes.c_uint
-        lib.tubo_version.argtypes = []
+        _declare("tubo_version", c_uint, into=lib)
         version = lib.tubo_version()
         if version // 10000 != SUPPORTED_MAJOR:
             raise ImportError(
@@ -85,11 +103,6 @@ def _load():
 
 lib, library_path = _load()
 
-c_int, c_size_t, c_uint, c_int64, c_uint64 = (ctypes.c_int, ctypes.c_size_t, ctypes.c_uint,
-                                              ctypes.c_int64, ctypes.c_uint64)
-c_char_p, c_void_p = ctypes.c_char_p, ctypes.c_void_p
-P = ctypes.POINTER
-
 
 class Bytes(ctypes.Structure):
     """tubo_bytes: library-owned; freed with tubo_bytes_free."""
@@ -99,12 +112,6 @@ class Bytes(ctypes.Structure):
 # Opaque handles are plain void pointers; None is NULL.
 ERR = P(c_void_p)  # tubo_error **
 HANDLE_OUT = P(c_void_p)
-
-
-def _declare(name, restype, *argtypes):
-    f = getattr(lib, name)
-    f.restype = restype
-    f.argtypes = list(argtypes)
 
 
 _declare("tubo_version_string", c_char_p)

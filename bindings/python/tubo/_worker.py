@@ -1,4 +1,4 @@
-"""The child side of ``Process(target=...)`` (see ``tubo/process.py``).
+"""The child side of ``Process(target=...)`` (the parent side is ``tubo/_spawn.py``).
 
 Started as ``python -c <bootstrap> <dir of tubo>``, with channel ``tubo.boot``
 carrying two pickles: the preparation data (``sys.path``, ``sys.argv``, the
@@ -13,7 +13,7 @@ import sys
 import traceback
 import types
 
-from tubo.connection import take_connection
+from tubo.channel import take_connection
 
 
 class _ArgUnpickler(pickle.Unpickler):

@@ -1,5 +1,4 @@
-"""Processes: the exec start method (``Command``) and ``Process(target=...)``,
-with the API of ``multiprocessing.Process``.
+"""``Process``: a child process, with the API of ``multiprocessing.Process``.
 
     def greet(name):
         print("hello", name)
@@ -9,38 +8,22 @@ with the API of ``multiprocessing.Process``.
         p.start()
         p.join()
 
-**How ``Process(target=...)`` runs a Python function (the self start method).**
-A Python program's "self" is the interpreter, so tubo re-executes
-``sys.executable`` (never ``fork``: a Python process may run threads, and the
-C ABI's fork would copy their locks in whatever state they are in). This is
-CPython's ``spawn`` start method, done over tubo:
-
-1. ``start()`` pickles the Process object (its target, args and kwargs; a
-   target is pickled by reference, ``module.qualname``) and the parent's
-   ``sys.path``, ``sys.argv`` and main module, *before* anything is started,
-   so an unpicklable argument fails in the parent.
-2. It spawns ``sys.executable -c <bootstrap> <dir of the tubo package>`` with a
-   channel ``tubo.boot`` (contract 2) and ``TUBO_LIBRARY`` set to the library
-   this process loaded, then sends the two pickles through ``tubo.boot``.
-3. The child (``tubo._worker``) restores ``sys.path``/``sys.argv``, imports the
-   parent's main script as ``__mp_main__`` (so, as with ``spawn``, the script
-   must keep its top-level work under ``if __name__ == "__main__":``),
-   unpickles the Process and calls its ``run()``. The exit code is 0 when it
-   returns, the code of a ``SystemExit``, or 1 (with the traceback on stderr)
-   for any other exception, as in ``multiprocessing``.
-
-Connections anywhere in the args (or in a subclass's attributes) are handed
-over as channels ``tubo.c0``, ``tubo.c1``, ... and rebuilt in the child; they
-are **consumed** by ``start()``, success or failure (an unpicklable target, a
-failed spawn: every failure the same way): the parent's copy is closed, so a
-forgotten write end can never keep a reader from EOF.
+``Process(target=...)`` runs a Python function in a new ``sys.executable``
+(CPython's ``spawn`` start method done over tubo, never ``fork``; how, in
+``tubo/_spawn.py``), so keep the script's top-level work under
+``if __name__ == "__main__":``. Connections anywhere in the args (or in a
+subclass's attributes) are handed over as channels and rebuilt in the child;
+they are **consumed** by ``start()``, success or failure: the parent's copy is
+closed, so a forgotten write end can never keep a reader from EOF. The exit
+code is 0 when ``run()`` returns, the code of a ``SystemExit``, or 1 (with the
+traceback on stderr) for any other exception, as in ``multiprocessing``.
+``Command.spawn()`` (``tubo/command.py``) returns a started Process for any
+program.
 
 Supervision: a ``daemon`` Process also dies when this process dies by any
 cause, SIGKILL included (the kernel's parent-death signal), as
 ``multiprocessing`` can only promise for a clean exit; a non-daemon one, as in
-``multiprocessing``, may outlive a parent that was killed. ``Command`` has
-``die_with_parent`` (off by default, as ``subprocess``) and
-``new_process_group``, with ``Process.signal_group`` to stop a whole tree.
+``multiprocessing``, may outlive a parent that was killed.
 
 Processes started with ``start()`` are kept (like ``multiprocessing``'s
 children) until joined; at interpreter exit the daemonic ones are terminated
@@ -48,301 +31,20 @@ and all are joined. A ``Command``'s child lives as long as its Process object.
 ``close()`` or leaving a ``with`` block frees the handle: a child still
 running then gets tubo's stop sequence (by default 1 s grace, SIGTERM, 1 s,
 SIGKILL; see ``set_stop_sequence``) and is always reaped.
-
-C's ``tubo_command_new_self`` (re-exec into a registered C entry point) is not
-exposed: for a Python program ``/proc/self/exe`` is the interpreter.
 """
 import atexit
 import ctypes
-import io
 import itertools
-import os
-import pickle
 import signal as _signal
-import subprocess
-import sys
 import threading
 
-from tubo import _lib
-from tubo.connection import Connection, Pipe, _timeout_ms, interruptible
-from tubo.errors import PeerClosedError, TuboError, call, from_c
+from tubo import _lib, _timeouts
+from tubo.errors import TuboError, call, from_c
 
 _c = _lib.lib
 _counter = itertools.count(1)
 _children = set()
 _children_lock = threading.Lock()
-
-INHERIT = None
-"""A child's stream is the parent's own (the default)."""
-DEVNULL = subprocess.DEVNULL
-"""A child's stream is /dev/null."""
-
-_STREAMS = {"stdin": 0, "stdout": 1, "stderr": 2}
-
-
-def _dup_off_stdio(fd):
-    """A close-on-exec duplicate of ``fd`` numbered 3 or above (never taking
-    the place of a closed standard stream)."""
-    import fcntl
-    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
-
-
-def _flush_std_streams():
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (AttributeError, ValueError):
-            pass
-
-
-class Command:
-    """A builder for the exec start method: a program, its argv (no shell),
-    environment, working directory, stdio and channels (contract 2).
-
-        worker = (tubo.Command("./echo_worker")
-                  .channel("in", to_worker_r)       # consumed
-                  .channel("out", from_worker_w)    # consumed
-                  .spawn())
-
-    Every setter returns the command. Ends given to ``channel`` and the stdio
-    setters are consumed at once (closed in this process when the command is
-    spawned or dropped). A command spawns once.
-    """
-
-    def __init__(self, program, *args, search_path=True, die_with_parent=False,
-                 new_process_group=False):
-        self._program = os.fspath(program)
-        out = ctypes.c_void_p()
-        call(_c.tubo_command_new, ctypes.byref(out), _lib.encode(program, "program"))
-        self._cmd = out.value
-        self.search_path(search_path)
-        # As subprocess: the child may outlive this process unless asked.
-        self.die_with_parent(die_with_parent)
-        self.new_process_group(new_process_group)
-        self.args(*args)
-
-    def _handle(self):
-        if self._cmd is None:
-            raise ValueError("the command was already spawned")
-        return self._cmd
-
-    def arg(self, arg):
-        """Appends one argument."""
-        call(_c.tubo_command_arg, self._handle(), _lib.encode(arg, "argument"))
-        return self
-
-    def args(self, *args):
-        """Appends arguments."""
-        for a in args:
-            self.arg(a)
-        return self
-
-    def argv0(self, argv0):
-        """Sets ``argv[0]`` (the program by default)."""
-        call(_c.tubo_command_argv0, self._handle(), _lib.encode(argv0, "argv0"))
-        return self
-
-    def search_path(self, search=True):
-        """Whether a program name without ``/`` is looked up in ``PATH`` (on by
-        default, as ``subprocess`` and the other languages of tubo)."""
-        call(_c.tubo_command_search_path, self._handle(), 1 if search else 0)
-        return self
-
-    def env_clear(self):
-        """Starts the child with an empty environment (plus what ``env_set`` adds)."""
-        call(_c.tubo_command_env_clear, self._handle())
-        return self
-
-    def env_set(self, name, value):
-        """Sets ``name=value`` in the child's environment."""
-        call(_c.tubo_command_env_set, self._handle(), _lib.encode(name, "name"),
-             _lib.encode(value, "value"))
-        return self
-
-    def env_unset(self, name):
-        """Removes ``name`` from the child's environment."""
-        call(_c.tubo_command_env_unset, self._handle(), _lib.encode(name, "name"))
-        return self
-
-    def env(self, mapping=None, **more):
-        """Sets several variables (a mapping and/or keywords)."""
-        for name, value in dict(mapping or {}, **more).items():
-            self.env_set(name, value)
-        return self
-
-    def cwd(self, directory):
-        """Runs the child in ``directory``."""
-        call(_c.tubo_command_working_directory, self._handle(), _lib.encode(directory, "directory"))
-        return self
-
-    def _stdio(self, stream, spec):
-        h = self._handle()
-        if spec is INHERIT:
-            call(_c.tubo_command_stdio_inherit, h, stream)
-        elif isinstance(spec, Connection):
-            call(_c.tubo_command_stdio_end, h, stream, spec._consume())
-        elif isinstance(spec, int):
-            if spec == DEVNULL:
-                call(_c.tubo_command_stdio_null, h, stream)
-            else:
-                # The C call consumes the fd: give it a copy, the caller keeps theirs.
-                call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec))
-        elif hasattr(spec, "fileno"):
-            call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec.fileno()))
-        else:
-            call(_c.tubo_command_stdio_path, h, stream, _lib.encode(spec, "path"))
-        return self
-
-    def stdin(self, spec):
-        """The child's stdin: ``INHERIT`` (None), ``DEVNULL``, a path (opened for
-        reading), a descriptor or file object (duplicated), or a Connection
-        (consumed; raw bytes)."""
-        return self._stdio(0, spec)
-
-    def stdout(self, spec):
-        """The child's stdout; as ``stdin`` (a path is created or truncated)."""
-        return self._stdio(1, spec)
-
-    def stderr(self, spec):
-        """The child's stderr; as ``stdout``."""
-        return self._stdio(2, spec)
-
-    def die_with_parent(self, die=True):
-        """Whether the child gets SIGKILL when this process dies, by any cause
-        (SIGKILL included). Off by default, as with ``subprocess``. The kernel's
-        parent-death signal; tubo starts such a child from a thread that lives
-        as long as the process, so it does not matter which thread calls
-        ``spawn``. The kernel clears it when the child execs a set-user-ID or
-        set-group-ID program."""
-        call(_c.tubo_command_die_with_parent, self._handle(), 1 if die else 0)
-        return self
-
-    def new_process_group(self, lead=True):
-        """Whether the child leads a new process group (``subprocess``'s
-        ``process_group=0``), so that ``Process.signal_group`` and the stop
-        sequence reach whatever it starts in its group."""
-        call(_c.tubo_command_new_process_group, self._handle(), 1 if lead else 0)
-        return self
-
-    def channel(self, name, connection):
-        """Passes ``connection`` (consumed) to the child as channel ``name``
-        (``[A-Za-z0-9_.-]{1,64}``), mode ``r``, ``w`` or ``rw`` from its kind."""
-        h = self._handle()
-        end = connection._consume()
-        call(_c.tubo_command_channel, h, _lib.encode(name, "channel name"), end)
-        return self
-
-    def spawn(self):
-        """Starts the child and returns its (started) ``Process``.
-
-        Raises ``SpawnError`` naming the stage (chdir, dup2, exec, ...), the
-        program and errno. The command's channels are closed here either way.
-
-        Unlike ``Process(target=...).start()``, the child's lifetime is that
-        of the returned object, as with tubo's C and C++ handles: once it is
-        closed or garbage-collected, a child still running gets the stop
-        sequence (see ``Process.set_stop_sequence``) and is reaped. Keep the
-        object (and ``join()`` it) for as long as the child should run.
-        """
-        h = self._handle()
-        _flush_std_streams()
-        out = ctypes.c_void_p()
-        try:
-            call(_c.tubo_command_spawn, ctypes.byref(out), h)
-        finally:
-            self._cmd = None
-            _c.tubo_command_free(h)
-        p = Process(name=self._program)
-        p._adopt(out.value, owned_by_module=False)
-        return p
-
-    def __del__(self):
-        cmd = getattr(self, "_cmd", None)
-        if cmd is not None:
-            self._cmd = None
-            try:
-                _c.tubo_command_free(cmd)
-            except Exception:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.__del__()
-
-
-class _ArgPickler(pickle.Pickler):
-    """Pickles Connections as references to the channels that will carry them."""
-
-    def __init__(self, file):
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.connections = []
-        self._names = {}
-
-    def persistent_id(self, obj):
-        if isinstance(obj, Connection):
-            obj._check_closed()
-            name = self._names.get(id(obj))
-            if name is None:
-                name = "tubo.c%d" % len(self.connections)
-                self._names[id(obj)] = name
-                self.connections.append((name, obj))
-            return ("tubo.channel", name)
-        return None
-
-
-def _reachable_connections(root, found):
-    """Every Connection reachable from ``root`` through tuples, lists, dicts,
-    sets and instance attributes (``__dict__``), plus ``found``; each once."""
-    out = {id(c): c for c in found}
-    seen = set()
-    stack = [root]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, Connection):
-            out[id(obj)] = obj
-        elif isinstance(obj, dict):
-            stack.extend(obj.keys())
-            stack.extend(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            stack.extend(obj)
-        elif hasattr(obj, "__dict__") and not isinstance(obj, type) and \
-                type(obj).__module__ not in ("builtins", "types"):
-            stack.extend(vars(obj).values())
-    return list(out.values())
-
-
-def _preparation_data():
-    """What the child needs before it can unpickle the target (see the file comment)."""
-    main = sys.modules.get("__main__")
-    data = {"sys_path": list(sys.path), "sys_argv": list(sys.argv)}
-    spec = getattr(main, "__spec__", None)
-    name = getattr(spec, "name", None)
-    if name:
-        if name.endswith(".__main__"):
-            name = name[: -len(".__main__")]
-        data["main_name"] = name
-    else:
-        path = getattr(main, "__file__", None)
-        if path:
-            data["main_path"] = os.path.abspath(path)
-    return data
-
-
-_BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
-              "from tubo._worker import main; main()")
-
-
-def _interpreter_args():
-    try:
-        return subprocess._args_from_interpreter_flags()
-    except Exception:
-        return []
 
 
 class Process:
@@ -408,47 +110,9 @@ class Process:
         self._check_closed()
         if self._started:
             raise RuntimeError("cannot start a process twice")
-        pickler_box = []
-        try:
-            self._start(pickler_box)
-        except BaseException:
-            seen = pickler_box[0].connections if pickler_box else []
-            for conn in _reachable_connections(self, [c for _, c in seen]):
-                try:
-                    conn.close()
-                except Exception:
-                    pass
-            raise
-
-    def _start(self, pickler_box):
-        prep = pickle.dumps(_preparation_data(), protocol=pickle.HIGHEST_PROTOCOL)
-        buf = io.BytesIO()
-        pickler = _ArgPickler(buf)
-        pickler_box.append(pickler)
-        pickler.dump(self)  # before anything starts: an unpicklable argument fails here
-        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        boot_r, boot_w = Pipe(duplex=False)
-        with boot_w:
-            cmd = Command(sys.executable, *_interpreter_args(), "-c", _BOOTSTRAP, package_parent,
-                          die_with_parent=bool(self.daemon))
-            cmd.env_set("TUBO_LIBRARY", _lib.library_path)
-            cmd.channel("tubo.boot", boot_r)
-            for name, conn in pickler.connections:
-                cmd.channel(name, conn)
-            out = ctypes.c_void_p()
-            _flush_std_streams()
-            h = cmd._handle()
-            try:
-                call(_c.tubo_command_spawn, ctypes.byref(out), h)
-            finally:
-                cmd._cmd = None
-                _c.tubo_command_free(h)
-            self._adopt(out.value)
-            try:
-                boot_w.send_bytes(prep)
-                boot_w.send_bytes(buf.getbuffer())
-            except PeerClosedError:
-                pass  # the child died at once; its exit code tells why
+        # Here, not at the top: _spawn needs Command, whose spawn() makes a Process.
+        from tubo import _spawn
+        _spawn.start(self)
 
     def _adopt(self, handle, owned_by_module=True):
         self._handle = handle
@@ -478,7 +142,7 @@ class Process:
         """Reaps the child if it exits within ``timeout_ms`` (negative: forever)."""
         if self._exitcode is not None:
             return True
-        return interruptible(self._wait_once, timeout_ms)
+        return _timeouts.interruptible(self._wait_once, timeout_ms)
 
     def _wait_once(self, timeout_ms):
         code = ctypes.c_int()
@@ -524,7 +188,7 @@ class Process:
         self._check_closed()
         if self._handle is None:
             raise AssertionError("can only join a started process")
-        self._wait(_timeout_ms(timeout))
+        self._wait(_timeouts.timeout_ms(timeout))
 
     def send_signal(self, signo):
         """Sends ``signo`` through the pidfd; nothing once the child was reaped."""
@@ -562,9 +226,9 @@ class Process:
         wait ``grace`` seconds (None: forever), send ``signal`` (0: none), wait
         ``timeout`` seconds, then SIGKILL; always reap."""
         h = self._c_handle()
-        call(_c.tubo_process_set_stop_grace, h, _timeout_ms(grace))
+        call(_c.tubo_process_set_stop_grace, h, _timeouts.timeout_ms(grace))
         call(_c.tubo_process_set_stop_signal, h, signal)
-        call(_c.tubo_process_set_stop_timeout, h, _timeout_ms(timeout))
+        call(_c.tubo_process_set_stop_timeout, h, _timeouts.timeout_ms(timeout))
 
     def close(self, _stop=False):
         """Frees the handle. Like ``multiprocessing``, refuses (ValueError) while

@@ -1,0 +1,150 @@
+"""How ``Process(target=...).start()`` runs a Python function in a new
+interpreter (the parent side; the child side is ``tubo/_worker.py``). Internal.
+
+A Python program's "self" is the interpreter, so tubo re-executes
+``sys.executable`` (never ``fork``: a Python process may run threads, and the
+C ABI's fork would copy their locks in whatever state they are in). This is
+CPython's ``spawn`` start method, done over tubo:
+
+1. ``start()`` pickles the Process object (its target, args and kwargs; a
+   target is pickled by reference, ``module.qualname``) and the parent's
+   ``sys.path``, ``sys.argv`` and main module, *before* anything is started,
+   so an unpicklable argument fails in the parent.
+2. It spawns ``sys.executable -c <bootstrap> <dir of the tubo package>`` with a
+   channel ``tubo.boot`` (contract 2) and ``TUBO_LIBRARY`` set to the library
+   this process loaded, then sends the two pickles through ``tubo.boot``.
+3. The child (``tubo._worker``) restores ``sys.path``/``sys.argv``, imports the
+   parent's main script as ``__mp_main__`` (so, as with ``spawn``, the script
+   must keep its top-level work under ``if __name__ == "__main__":``),
+   unpickles the Process and calls its ``run()``. The exit code is 0 when it
+   returns, the code of a ``SystemExit``, or 1 (with the traceback on stderr)
+   for any other exception, as in ``multiprocessing``.
+
+Connections anywhere in the args (or in a subclass's attributes) are handed
+over as channels ``tubo.c0``, ``tubo.c1``, ... and rebuilt in the child; they
+are **consumed** by ``start()``, success or failure (an unpicklable target, a
+failed spawn: every failure the same way).
+"""
+import io
+import os
+import pickle
+import subprocess
+import sys
+
+from tubo import _lib
+from tubo.command import Command
+from tubo.connection import Connection, Pipe
+from tubo.errors import PeerClosedError
+
+
+class _ArgPickler(pickle.Pickler):
+    """Pickles Connections as references to the channels that will carry them."""
+
+    def __init__(self, file):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.connections = []
+        self._names = {}
+
+    def persistent_id(self, obj):
+        if isinstance(obj, Connection):
+            obj._check_closed()
+            name = self._names.get(id(obj))
+            if name is None:
+                name = "tubo.c%d" % len(self.connections)
+                self._names[id(obj)] = name
+                self.connections.append((name, obj))
+            return ("tubo.channel", name)
+        return None
+
+
+def _reachable_connections(root, found):
+    """Every Connection reachable from ``root`` through tuples, lists, dicts,
+    sets and instance attributes (``__dict__``), plus ``found``; each once."""
+    out = {id(c): c for c in found}
+    seen = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Connection):
+            out[id(obj)] = obj
+        elif isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type) and \
+                type(obj).__module__ not in ("builtins", "types"):
+            stack.extend(vars(obj).values())
+    return list(out.values())
+
+
+def _preparation_data():
+    """What the child needs before it can unpickle the target (see the file comment)."""
+    main = sys.modules.get("__main__")
+    data = {"sys_path": list(sys.path), "sys_argv": list(sys.argv)}
+    spec = getattr(main, "__spec__", None)
+    name = getattr(spec, "name", None)
+    if name:
+        if name.endswith(".__main__"):
+            name = name[: -len(".__main__")]
+        data["main_name"] = name
+    else:
+        path = getattr(main, "__file__", None)
+        if path:
+            data["main_path"] = os.path.abspath(path)
+    return data
+
+
+_BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+              "from tubo._worker import main; main()")
+
+
+def _interpreter_args():
+    try:
+        return subprocess._args_from_interpreter_flags()
+    except Exception:
+        return []
+
+
+def start(process):
+    """``Process.start()`` once its state is checked: pickles, spawns, sends
+    the pickles. On any error every Connection reachable from ``process``
+    (see ``_reachable_connections``) is closed before the exception
+    propagates, exactly as after a successful start."""
+    pickler_box = []
+    try:
+        _start(process, pickler_box)
+    except BaseException:
+        seen = pickler_box[0].connections if pickler_box else []
+        for conn in _reachable_connections(process, [c for _, c in seen]):
+            try:
+                conn.close()
+            except Exception:
+                pass
+        raise
+
+
+def _start(process, pickler_box):
+    prep = pickle.dumps(_preparation_data(), protocol=pickle.HIGHEST_PROTOCOL)
+    buf = io.BytesIO()
+    pickler = _ArgPickler(buf)
+    pickler_box.append(pickler)
+    pickler.dump(process)  # before anything starts: an unpicklable argument fails here
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    boot_r, boot_w = Pipe(duplex=False)
+    with boot_w:
+        cmd = Command(sys.executable, *_interpreter_args(), "-c", _BOOTSTRAP, package_parent,
+                      die_with_parent=bool(process.daemon))
+        cmd.env_set("TUBO_LIBRARY", _lib.library_path)
+        cmd.channel("tubo.boot", boot_r)
+        for name, conn in pickler.connections:
+            cmd.channel(name, conn)
+        process._adopt(cmd._spawn_handle())
+        try:
+            boot_w.send_bytes(prep)
+            boot_w.send_bytes(buf.getbuffer())
+        except PeerClosedError:
+            pass  # the child died at once; its exit code tells why

@@ -1,0 +1,232 @@
+"""The exec start method: ``Command``, a builder for a program, its argv (no
+shell), environment, working directory, stdio and channels (contract 2), as
+``subprocess`` and the other languages of tubo have it.
+
+    worker = (tubo.Command("./echo_worker")
+              .channel("in", to_worker_r)       # consumed
+              .channel("out", from_worker_w)    # consumed
+              .spawn())                         # a started tubo.Process
+    worker.join()
+
+``Command`` has ``die_with_parent`` (off by default, as ``subprocess``) and
+``new_process_group``, with ``Process.signal_group`` to stop a whole tree. A
+``Command``'s child lives as long as its Process object (see ``spawn``).
+
+C's ``tubo_command_new_self`` (re-exec into a registered C entry point) is not
+exposed: for a Python program ``/proc/self/exe`` is the interpreter; see
+``Process(target=...)`` (``tubo/process.py``) instead.
+"""
+import ctypes
+import os
+import subprocess
+import sys
+
+from tubo import _lib
+from tubo.connection import Connection
+from tubo.errors import call
+from tubo.process import Process
+
+_c = _lib.lib
+
+INHERIT = None
+"""A child's stream is the parent's own (the default)."""
+DEVNULL = subprocess.DEVNULL
+"""A child's stream is /dev/null."""
+
+
+def _dup_off_stdio(fd):
+    """A close-on-exec duplicate of ``fd`` numbered 3 or above (never taking
+    the place of a closed standard stream)."""
+    import fcntl
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+
+
+def _flush_std_streams():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (AttributeError, ValueError):
+            pass
+
+
+class Command:
+    """A builder for the exec start method: a program, its argv (no shell),
+    environment, working directory, stdio and channels (contract 2).
+
+        worker = (tubo.Command("./echo_worker")
+                  .channel("in", to_worker_r)       # consumed
+                  .channel("out", from_worker_w)    # consumed
+                  .spawn())
+
+    Every setter returns the command. Ends given to ``channel`` and the stdio
+    setters are consumed at once (closed in this process when the command is
+    spawned or dropped). A command spawns once.
+    """
+
+    def __init__(self, program, *args, search_path=True, die_with_parent=False,
+                 new_process_group=False):
+        self._program = os.fspath(program)
+        out = ctypes.c_void_p()
+        call(_c.tubo_command_new, ctypes.byref(out), _lib.encode(program, "program"))
+        self._cmd = out.value
+        self.search_path(search_path)
+        # As subprocess: the child may outlive this process unless asked.
+        self.die_with_parent(die_with_parent)
+        self.new_process_group(new_process_group)
+        self.args(*args)
+
+    def _handle(self):
+        if self._cmd is None:
+            raise ValueError("the command was already spawned")
+        return self._cmd
+
+    def arg(self, arg):
+        """Appends one argument."""
+        call(_c.tubo_command_arg, self._handle(), _lib.encode(arg, "argument"))
+        return self
+
+    def args(self, *args):
+        """Appends arguments."""
+        for a in args:
+            self.arg(a)
+        return self
+
+    def argv0(self, argv0):
+        """Sets ``argv[0]`` (the program by default)."""
+        call(_c.tubo_command_argv0, self._handle(), _lib.encode(argv0, "argv0"))
+        return self
+
+    def search_path(self, search=True):
+        """Whether a program name without ``/`` is looked up in ``PATH`` (on by
+        default, as ``subprocess`` and the other languages of tubo)."""
+        call(_c.tubo_command_search_path, self._handle(), 1 if search else 0)
+        return self
+
+    def env_clear(self):
+        """Starts the child with an empty environment (plus what ``env_set`` adds)."""
+        call(_c.tubo_command_env_clear, self._handle())
+        return self
+
+    def env_set(self, name, value):
+        """Sets ``name=value`` in the child's environment."""
+        call(_c.tubo_command_env_set, self._handle(), _lib.encode(name, "name"),
+             _lib.encode(value, "value"))
+        return self
+
+    def env_unset(self, name):
+        """Removes ``name`` from the child's environment."""
+        call(_c.tubo_command_env_unset, self._handle(), _lib.encode(name, "name"))
+        return self
+
+    def env(self, mapping=None, **more):
+        """Sets several variables (a mapping and/or keywords)."""
+        for name, value in dict(mapping or {}, **more).items():
+            self.env_set(name, value)
+        return self
+
+    def cwd(self, directory):
+        """Runs the child in ``directory``."""
+        call(_c.tubo_command_working_directory, self._handle(), _lib.encode(directory, "directory"))
+        return self
+
+    def _stdio(self, stream, spec):
+        h = self._handle()
+        if spec is INHERIT:
+            call(_c.tubo_command_stdio_inherit, h, stream)
+        elif isinstance(spec, Connection):
+            call(_c.tubo_command_stdio_end, h, stream, spec._consume())
+        elif isinstance(spec, int):
+            if spec == DEVNULL:
+                call(_c.tubo_command_stdio_null, h, stream)
+            else:
+                # The C call consumes the fd: give it a copy, the caller keeps theirs.
+                call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec))
+        elif hasattr(spec, "fileno"):
+            call(_c.tubo_command_stdio_fd, h, stream, _dup_off_stdio(spec.fileno()))
+        else:
+            call(_c.tubo_command_stdio_path, h, stream, _lib.encode(spec, "path"))
+        return self
+
+    def stdin(self, spec):
+        """The child's stdin: ``INHERIT`` (None), ``DEVNULL``, a path (opened for
+        reading), a descriptor or file object (duplicated), or a Connection
+        (consumed; raw bytes)."""
+        return self._stdio(_lib.STDIN, spec)
+
+    def stdout(self, spec):
+        """The child's stdout; as ``stdin`` (a path is created or truncated)."""
+        return self._stdio(_lib.STDOUT, spec)
+
+    def stderr(self, spec):
+        """The child's stderr; as ``stdout``."""
+        return self._stdio(_lib.STDERR, spec)
+
+    def die_with_parent(self, die=True):
+        """Whether the child gets SIGKILL when this process dies, by any cause
+        (SIGKILL included). Off by default, as with ``subprocess``. The kernel's
+        parent-death signal; tubo starts such a child from a thread that lives
+        as long as the process, so it does not matter which thread calls
+        ``spawn``. The kernel clears it when the child execs a set-user-ID or
+        set-group-ID program."""
+        call(_c.tubo_command_die_with_parent, self._handle(), 1 if die else 0)
+        return self
+
+    def new_process_group(self, lead=True):
+        """Whether the child leads a new process group (``subprocess``'s
+        ``process_group=0``), so that ``Process.signal_group`` and the stop
+        sequence reach whatever it starts in its group."""
+        call(_c.tubo_command_new_process_group, self._handle(), 1 if lead else 0)
+        return self
+
+    def channel(self, name, connection):
+        """Passes ``connection`` (consumed) to the child as channel ``name``
+        (``[A-Za-z0-9_.-]{1,64}``), mode ``r``, ``w`` or ``rw`` from its kind."""
+        h = self._handle()
+        end = connection._consume()
+        call(_c.tubo_command_channel, h, _lib.encode(name, "channel name"), end)
+        return self
+
+    def spawn(self):
+        """Starts the child and returns its (started) ``Process``.
+
+        Raises ``SpawnError`` naming the stage (chdir, dup2, exec, ...), the
+        program and errno. The command's channels are closed here either way.
+
+        Unlike ``Process(target=...).start()``, the child's lifetime is that
+        of the returned object, as with tubo's C and C++ handles: once it is
+        closed or garbage-collected, a child still running gets the stop
+        sequence (see ``Process.set_stop_sequence``) and is reaped. Keep the
+        object (and ``join()`` it) for as long as the child should run.
+        """
+        p = Process(name=self._program)
+        p._adopt(self._spawn_handle(), owned_by_module=False)
+        return p
+
+    def _spawn_handle(self):
+        """Starts the child; returns its C process handle. The command is
+        freed (and its channels closed) here either way."""
+        h = self._handle()
+        _flush_std_streams()
+        out = ctypes.c_void_p()
+        try:
+            call(_c.tubo_command_spawn, ctypes.byref(out), h)
+        finally:
+            self._cmd = None
+            _c.tubo_command_free(h)
+        return out.value
+
+    def __del__(self):
+        cmd = getattr(self, "_cmd", None)
+        if cmd is not None:
+            self._cmd = None
+            try:
+                _c.tubo_command_free(cmd)
+            except Exception:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.__del__()
