@@ -89,6 +89,16 @@ int Guard(tubo_error** err, const char* fn, F&& body) {
   }
 }
 
+// A call on a handle: fails for a NULL `handle` (named `arg` in the message),
+// else returns what `f` returns for it.
+template <typename Handle, typename F>
+int WithHandle(Handle* handle, tubo_error** err, const char* fn, const char* arg, F&& f) {
+  return Guard(err, fn, [&] {
+    if (handle == nullptr) return Null(err, fn, arg);
+    return f(*handle);
+  });
+}
+
 // Deletes a handle for a tubo_*_free function: nothing escapes into C.
 template <typename T>
 void DeleteQuietly(T* handle) noexcept {

@@ -15,10 +15,7 @@ namespace {
 // A call on a command: fails for a NULL command, else calls `f` with it.
 template <typename F>
 int CommandCall(tubo_command* command, tubo_error** err, const char* fn, F&& f) {
-  return Guard(err, fn, [&] {
-    if (command == nullptr) return Null(err, fn, "command");
-    return f(command->cmd);
-  });
+  return WithHandle(command, err, fn, "command", [&](tubo_command& h) { return f(h.cmd); });
 }
 
 void SetStdio(tubo::Command& cmd, int stream, tubo::Stdio stdio) {

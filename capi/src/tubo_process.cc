@@ -15,10 +15,7 @@ namespace {
 // tubo::Process and returns what `f` returns.
 template <typename F>
 int ProcessCall(tubo_process* process, tubo_error** err, const char* fn, F&& f) {
-  return Guard(err, fn, [&] {
-    if (process == nullptr) return Null(err, fn, "process");
-    return f(process->p);
-  });
+  return WithHandle(process, err, fn, "process", [&](tubo_process& h) { return f(h.p); });
 }
 
 // The stop sequence setters: `f` changes a copy of the process's
