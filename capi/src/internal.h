@@ -18,8 +18,10 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "capi/tubo.h"
 #include "tubo/tubo.h"
+// Found through the target's `includes`, as capi/tubo.h: the path, and so the
+// topic headers' paths, that abidw matches against the public headers.
+#include "tubo.h"
 
 // Marks a definition as part of the C ABI.
 #define TUBO_EXPORT extern "C" __attribute__((visibility("default")))

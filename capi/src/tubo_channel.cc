@@ -1,7 +1,7 @@
 // capi/tubo_channel.h: the worker side of the channel hand-off.
 #include <utility>
 
-#include "capi/src/internal.h"
+#include "internal.h"
 #include "tubo/tubo.h"
 
 using namespace tubo_capi;  // NOLINT(build/namespaces): the helpers of internal.h

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "capi/src/internal.h"
+#include "internal.h"
 #include "tubo/tubo.h"
 
 namespace tubo_capi {

@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "capi/src/internal.h"
+#include "internal.h"
 #include "tubo/tubo.h"
 
 using namespace tubo_capi;  // NOLINT(build/namespaces): the helpers of internal.h

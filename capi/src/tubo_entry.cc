@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "capi/src/internal.h"
+#include "internal.h"
 #include "tubo/internal/entry_registry.h"
 #include "tubo/tubo.h"
 

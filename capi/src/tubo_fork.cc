@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "capi/src/internal.h"
+#include "internal.h"
 #include "tubo/internal/fork.h"
 #include "tubo/tubo.h"
 

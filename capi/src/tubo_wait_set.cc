@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "capi/src/internal.h"
+#include "internal.h"
 #include "tubo/tubo.h"
 
 using namespace tubo_capi;  // NOLINT(build/namespaces): the helpers of internal.h
