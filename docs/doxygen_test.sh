@@ -10,7 +10,8 @@ work="${TEST_TMPDIR}/docs"
 mkdir -p "$work"
 cp -rL "$src/include" "$src/docs" "$work/"
 mkdir -p "$work/capi"
-cp -L "$src/capi/tubo.h" "$work/capi/"
+# The C ABI: tubo.h and its topic headers (not capi/src, the implementation).
+cp -L "$src"/capi/tubo*.h "$work/capi/"
 cd "$work"
 log="$work/doxygen.log"
 if ! doxygen docs/Doxyfile >"$log" 2>&1 || [ -s "$log" ]; then

@@ -2,6 +2,8 @@
 # nothing and writes only under $1, and a tubo install (tools/install) in
 # $1/prefix that `#cgo pkg-config: tubo` finds.
 #   go_env <scratch dir> <tools/install> <libtubo.so.1> <tubo.h>
+# (tools/install takes the topic headers tubo.h includes from its directory:
+# a Bazel rule calling this has //capi:headers among its inputs.)
 go_env() {
   local scratch="$1" install_sh="$2" lib="$3" header="$4"
   mkdir -p "$scratch/home"

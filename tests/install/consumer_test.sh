@@ -9,6 +9,13 @@ program="$(pwd)/$4"
 prefix="$TEST_TMPDIR/prefix"
 "$install_sh" --prefix "$prefix" --lib "$lib" --header "$header"
 test -f "$prefix/include/tubo.h"
+# Every header an installed header includes is installed too.
+for h in "$prefix"/include/tubo*.h; do
+  for inc in $(sed -n 's/^#include "\(.*\)"$/\1/p' "$h"); do
+    test -f "$prefix/include/$inc" || { echo "$h includes $inc, not installed" >&2; exit 1; }
+  done
+done
+[ "$(find "$prefix/include" -name 'tubo_*.h' | wc -l)" -gt 0 ]
 test -f "$prefix/lib/libtubo.so.1"
 [ "$(readlink "$prefix/lib/libtubo.so")" = libtubo.so.1 ]
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"

@@ -24,7 +24,7 @@ import os
 SUPPORTED_MAJOR = 1
 _SONAME = "libtubo.so.1"
 
-# tubo_code (capi/tubo.h).
+# tubo_code (capi/tubo_common.h).
 OK = 0
 EOF = 1
 E_OTHER = -1

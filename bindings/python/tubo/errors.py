@@ -1,4 +1,4 @@
-"""Exceptions: one class per C error code (capi/tubo.h ``tubo_code``).
+"""Exceptions: one class per C error code (``tubo_code`` in capi/tubo_common.h).
 
 Every class derives from ``TuboError``, itself an ``OSError`` (what
 ``multiprocessing.connection`` raises for I/O trouble), and carries ``code``
