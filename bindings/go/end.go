@@ -52,9 +52,6 @@ func (k EndKind) String() string {
 // it, writing it whole or committing it: the End keeps the rest and writes it
 // before anything else. With PollWrite or WaitEnds, one goroutine can feed
 // many slow readers without a goroutine per reader.
-//
-// The methods live by job: sending in send.go, receiving in recv.go, waiting
-// for readiness in poll.go, taking a worker's channels in channel.go.
 type End struct {
 	mu      sync.Mutex
 	h       *C.tubo_end // nil once closed or consumed
@@ -64,6 +61,11 @@ type End struct {
 	// up on (the library keeps what arrived): the next receive reuses it.
 	pending []byte
 }
+
+// This file holds the End and its life (making, closing, the helpers every
+// method locks through); its methods live by job: sending in send.go,
+// receiving in recv.go, waiting for readiness in poll.go, taking a worker's
+// channels in channel.go.
 
 func newEnd(h *C.tubo_end) *End {
 	e := &End{h: h, kind: EndKind(C.tubo_end_kind_of(h))}
