@@ -10,7 +10,7 @@ go_env_sh="$(pwd)/$2" install_sh="$(pwd)/$3" lib="$(pwd)/$4" header="$(pwd)/$5" 
 scratch="$(mktemp -d)"
 trap 'chmod -R u+w "$scratch"; rm -rf "$scratch"' EXIT
 . "$go_env_sh"
-go_env "$scratch" "$install_sh" "$lib" "$header"
+go_env "$scratch" "$install_sh" "$lib" "$header" "$mod"
 export CGO_LDFLAGS='-Wl,-rpath,$ORIGIN/../capi'
 cp -rL "$(dirname "$mod")" "$scratch/src"
 mkdir -p "$scratch/src/cmd/abi_bench"

@@ -89,12 +89,8 @@ func newCmd(what string, create func(*C.char, **C.tubo_command, **C.tubo_error) 
 // from a thread that lives as long as the process. The kernel clears the
 // signal when the child execs a set-user-ID or set-group-ID program.
 func (c *Cmd) DieWithParent(die bool) *Cmd {
-	d := C.int(0)
-	if die {
-		d = 1
-	}
 	return c.set(func(h *C.tubo_command, cerr **C.tubo_error) C.int {
-		return C.tubo_command_die_with_parent(h, d, cerr)
+		return C.tubo_command_die_with_parent(h, cBool(die), cerr)
 	})
 }
 
@@ -102,12 +98,8 @@ func (c *Cmd) DieWithParent(die bool) *Cmd {
 // os/exec's SysProcAttr.Setpgid), so that Process.SignalGroup and Close's
 // stop sequence reach whatever it starts in its group.
 func (c *Cmd) NewProcessGroup(lead bool) *Cmd {
-	l := C.int(0)
-	if lead {
-		l = 1
-	}
 	return c.set(func(h *C.tubo_command, cerr **C.tubo_error) C.int {
-		return C.tubo_command_new_process_group(h, l, cerr)
+		return C.tubo_command_new_process_group(h, cBool(lead), cerr)
 	})
 }
 
@@ -158,12 +150,8 @@ func (c *Cmd) Argv0(argv0 string) *Cmd {
 
 // SearchPath turns the PATH look-up of a name without a slash on or off.
 func (c *Cmd) SearchPath(search bool) *Cmd {
-	s := C.int(0)
-	if search {
-		s = 1
-	}
 	return c.set(func(h *C.tubo_command, cerr **C.tubo_error) C.int {
-		return C.tubo_command_search_path(h, s, cerr)
+		return C.tubo_command_search_path(h, cBool(search), cerr)
 	})
 }
 

@@ -10,7 +10,7 @@ shift 5
 scratch="$(mktemp -d)"
 trap 'chmod -R u+w "$scratch"; rm -rf "$scratch"' EXIT
 . "$(dirname "$0")/go_env.sh"
-go_env "$scratch" "$install_sh" "$lib" "$header"
+go_env "$scratch" "$install_sh" "$lib" "$header" "$mod"
 export CGO_LDFLAGS='-Wl,-rpath,$ORIGIN/../../capi'
 cp -rL "$(dirname "$mod")" "$scratch/src"
 cd "$scratch/src"

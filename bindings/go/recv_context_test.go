@@ -7,7 +7,6 @@ import (
 	"errors"
 	"testing"
 	"time"
-
 )
 
 // A peer that stalls in the middle of a frame: RecvContext gives up when the
@@ -122,5 +121,3 @@ func TestRecvIntoAfterAnInterruptedRecvContextThenRecv(t *testing.T) {
 		t.Fatalf("Recv = %q, want \"second\"", got)
 	}
 }
-
-

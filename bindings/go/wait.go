@@ -1,7 +1,6 @@
 package tubo
 
 /*
-#include <stdlib.h>
 #include "tubo.h"
 */
 import "C"
@@ -9,7 +8,6 @@ import "C"
 import (
 	"context"
 	"sort"
-	"strings"
 	"unsafe"
 )
 
@@ -156,14 +154,3 @@ func WaitEnds(ctx context.Context, recv, send []*End) (readyRecv, readySend []*E
 	}
 	return readyRecv, readySend, nil
 }
-
-// cString copies s to C memory (the caller frees it); a NUL byte in s, which
-// C would silently cut it at, is an invalid argument.
-func cString(what, s string) (*C.char, error) {
-	if strings.IndexByte(s, 0) >= 0 {
-		return nil, &Error{Code: CodeInvalidArgument, Message: "tubo: " + what + " " + quote(s) + " contains a NUL byte"}
-	}
-	return C.CString(s), nil
-}
-
-func quote(s string) string { return "\"" + strings.ReplaceAll(s, "\x00", `\x00`) + "\"" }
