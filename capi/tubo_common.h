@@ -20,10 +20,10 @@ extern "C" {
  * @brief Status codes returned by the fallible calls.
  *
  * `TUBO_OK` and `TUBO_EOF` are not errors. The codes from `TUBO_E_OTHER` down
- * to (not including) `TUBO_E_C_ONLY_FIRST` are minus the stable kinds of the
+ * to (not including) `TUBO_CODE_C_ONLY_FIRST` are minus the stable kinds of the
  * C++ API's one table of error kinds (`TUBO_ERROR_KINDS` in `tubo/error.h`;
  * the library refuses to build if this list disagrees with it). Codes from
- * `TUBO_E_C_ONLY_FIRST` down are the C ABI's own.
+ * `TUBO_CODE_C_ONLY_FIRST` down are the C ABI's own.
  */
 typedef enum tubo_code {
   TUBO_OK = 0,                   /**< Success. */
@@ -39,7 +39,7 @@ typedef enum tubo_code {
   TUBO_E_TIMEOUT = -9,           /**< A deadline passed. */
   TUBO_E_SPAWN = -10,            /**< Starting a process failed (stage, program and errno in the message). */
   TUBO_E_CHANNEL = -11,          /**< A worker channel is malformed, missing, taken, of the wrong mode, or not open. */
-  TUBO_E_C_ONLY_FIRST = -1000,   /**< Not a code: where the C ABI's own codes begin. */
+  TUBO_CODE_C_ONLY_FIRST = -1000,   /**< Not a code: where the C ABI's own codes begin. */
   TUBO_E_BUFFER_TOO_SMALL = -1000, /**< The caller's buffer cannot hold the next message (which stays unread). */
   TUBO_E_NO_MEMORY = -1001       /**< Memory ran out. */
 } tubo_code;

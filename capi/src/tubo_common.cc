@@ -25,7 +25,7 @@ constexpr int CodeOf(tubo::Error kind) { return -static_cast<int>(kind); }
 // a kind added to TUBO_ERROR_KINDS without its TUBO_E_ code, or with another
 // value, fails to compile here.
 #define TUBO_CHECK_C_CODE(kind, value, c_name, name, meaning)                              \
-  static_assert(TUBO_E_##c_name == -(value) && TUBO_E_##c_name > TUBO_E_C_ONLY_FIRST, \
+  static_assert(TUBO_E_##c_name == -(value) && TUBO_E_##c_name > TUBO_CODE_C_ONLY_FIRST, \
                 "TUBO_E_" #c_name " must be -" #value);
 TUBO_ERROR_KINDS(TUBO_CHECK_C_CODE)
 #undef TUBO_CHECK_C_CODE
@@ -82,7 +82,7 @@ TUBO_EXPORT const char* tubo_code_name(int code) {
     case TUBO_E_NO_MEMORY: return "no_memory";
     default:
       // ErrorName says "unknown" for a value outside the table.
-      if (code < 0 && code > TUBO_E_C_ONLY_FIRST) {
+      if (code < 0 && code > TUBO_CODE_C_ONLY_FIRST) {
         return tubo::ErrorName(static_cast<tubo::Error>(-code));
       }
       return "unknown";
