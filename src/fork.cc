@@ -104,30 +104,28 @@ int ForkChildMain(void* arg) {
   ::_exit(code & 0xff);
 }
 
-// The child runs on its copy of the calling thread's stack, below the frames
-// live at the time of the clone (as after fork), so sanitizers and unwinders
-// see an ordinary thread stack. kStackGap leaves room for the frames of
-// clone() itself and of any interceptor; kStackNeed is what must remain
-// below that for the callable, else the child gets a stack of its own.
-constexpr size_t kStackGap = 64 * 1024;
+// The child runs on its copy of the calling thread's stack, in a region that
+// ForkChild reserves in its own frame (as after fork, the callable runs on
+// this thread's stack), so sanitizers, valgrind and unwinders see an ordinary
+// stack in use. Its top is where the child's frames begin; they grow down
+// through the region and, beyond it, over the frames of clone() (dead in the
+// child) into the rest of the stack. kStackNeed is what must be left of a
+// fixed-size thread stack, else the child gets a stack of its own.
+constexpr size_t kStackReserve = 64 * 1024;
 constexpr size_t kStackNeed = 512 * 1024;
 constexpr size_t kOwnStackSize = 8 * 1024 * 1024;
 
-// A stack top for the child, or null if a separate stack is needed: the
-// main thread's stack grows on demand; another thread's has a fixed size.
-char* StackBelowHere() {
-  char* here = static_cast<char*>(__builtin_frame_address(0));
-  char* top = reinterpret_cast<char*>(
-      (reinterpret_cast<uintptr_t>(here) - kStackGap) & ~static_cast<uintptr_t>(63));
-  if (::syscall(SYS_gettid) == ::getpid()) return top;
+// True if this thread's stack has kStackNeed below `here`: the main
+// thread's grows on demand; another thread's has a fixed size.
+bool StackHasRoom(const char* here) {
+  if (::syscall(SYS_gettid) == ::getpid()) return true;
   pthread_attr_t attr;
-  if (::pthread_getattr_np(::pthread_self(), &attr) != 0) return nullptr;
+  if (::pthread_getattr_np(::pthread_self(), &attr) != 0) return false;
   void* low = nullptr;
   size_t size = 0;
   const int got = ::pthread_attr_getstack(&attr, &low, &size);
   ::pthread_attr_destroy(&attr);
-  if (got != 0 || top < static_cast<char*>(low) + kStackNeed) return nullptr;
-  return top;
+  return got == 0 && here >= static_cast<const char*>(low) + kStackNeed;
 }
 
 }  // namespace
@@ -173,9 +171,13 @@ absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<
   }
   FlushStdio();
   ForkArgs args{&options, &keep, &child, ::getpid()};
-  char* stack = StackBelowHere();
+  char* stack = nullptr;
   void* own_stack = nullptr;
-  if (stack == nullptr) {
+  if (StackHasRoom(static_cast<char*>(__builtin_frame_address(0)))) {
+    char* reserve = static_cast<char*>(__builtin_alloca(kStackReserve));
+    stack = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(reserve + kStackReserve - 64) &
+                                    ~static_cast<uintptr_t>(63));
+  } else {
     own_stack = ::mmap(nullptr, kOwnStackSize, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
     if (own_stack == MAP_FAILED) return ForkError(absl::ErrnoToStatus(errno, "fork: mmap stack"));

@@ -321,3 +321,22 @@ TEST(Duplicate, ErrorsCarryTheirKinds) {
 }
 
 }  // namespace
+
+namespace {
+
+// Uses about `depth` KiB of stack; returns `depth`.
+int Recurse(int depth) {
+  volatile char frame[1024];
+  frame[0] = 1;
+  return depth == 0 ? 0 : Recurse(depth - 1) + frame[0];
+}
+
+// The callable runs on this thread's stack, as after fork: a deep one grows
+// it far beyond the region reserved for the child's first frames.
+TEST(ForkStack, TheCallableHasAWholeStack) {
+  absl::StatusOr<tubo::Process> p = tubo::Fork(Options(), [] { return Recurse(2048) == 2048 ? 0 : 3; });
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(ExitedWith(p->Wait(), 0));
+}
+
+}  // namespace
