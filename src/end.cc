@@ -26,14 +26,6 @@ absl::Status ReadAheadError(int fd, size_t bytes) {
       " bytes already read ahead from it would be lost; receive them first"));
 }
 
-// After a receive: an end left holding read-ahead (or a sticky error) is
-// ready although its descriptor may show nothing; wait sets must look again.
-template <typename T>
-T NoteReadAhead(const internal::FrameReader& reader, T result) {
-  if (reader.buffered() > 0 || reader.failed()) internal::NoteUserSpaceReadiness();
-  return result;
-}
-
 absl::Status ShutError(int fd) {
   return WithError(absl::FailedPreconditionError(
                        absl::StrCat("send on fd ", fd, ": the write side was shut down")),
@@ -84,38 +76,35 @@ absl::Status FlushFor(FrameWriter& writer, int fd, absl::Duration timeout) {
 // Moving leaves `other` closed (so ready to a wait set watching it).
 ReadEnd::ReadEnd(ReadEnd&& other) noexcept
     : fd_(std::move(other.fd_)), reader_(std::move(other.reader_)) {
-  internal::NoteUserSpaceReadiness();
 }
 
 ReadEnd& ReadEnd::operator=(ReadEnd&& other) noexcept {
   if (this != &other) {
     fd_ = std::move(other.fd_);
     reader_ = std::move(other.reader_);
-    internal::NoteUserSpaceReadiness();
   }
   return *this;
 }
 
 absl::StatusOr<std::optional<Bytes>> ReadEnd::Recv() {
   if (!fd_) return ClosedError("recv");
-  return NoteReadAhead(reader_, reader_.Recv(fd_.get()));
+  return reader_.Recv(fd_.get());
 }
 
 absl::StatusOr<RecvResult> ReadEnd::RecvInto(void* buffer, size_t capacity) {
   if (!fd_) return ClosedError("recv");
-  return NoteReadAhead(reader_, reader_.RecvInto(fd_.get(), buffer, capacity));
+  return reader_.RecvInto(fd_.get(), buffer, capacity);
 }
 
 absl::StatusOr<std::optional<Bytes>> ReadEnd::RecvFor(absl::Duration timeout) {
   if (!fd_) return ClosedError("recv");
-  return NoteReadAhead(reader_, reader_.Recv(fd_.get(), DeadlineAfter(timeout)));
+  return reader_.Recv(fd_.get(), DeadlineAfter(timeout));
 }
 
 absl::StatusOr<RecvResult> ReadEnd::RecvIntoFor(void* buffer, size_t capacity,
                                           absl::Duration timeout) {
   if (!fd_) return ClosedError("recv");
-  return NoteReadAhead(reader_,
-                       reader_.RecvInto(fd_.get(), buffer, capacity, DeadlineAfter(timeout)));
+  return reader_.RecvInto(fd_.get(), buffer, capacity, DeadlineAfter(timeout));
 }
 
 absl::StatusOr<bool> ReadEnd::Poll(absl::Duration timeout) {
@@ -126,7 +115,6 @@ absl::StatusOr<bool> ReadEnd::Poll(absl::Duration timeout) {
 absl::Status ReadEnd::Close() {
   fd_.Reset();
   reader_ = internal::FrameReader();
-  internal::NoteUserSpaceReadiness();
   return absl::OkStatus();
 }
 
@@ -134,8 +122,7 @@ absl::StatusOr<OwnedFd> ReadEnd::Release() {
   if (!fd_) return ClosedError("release");
   if (reader_.buffered() > 0) return ReadAheadError(fd_.get(), reader_.buffered());
   reader_ = internal::FrameReader();
-  internal::NoteUserSpaceReadiness();
-  return std::move(fd_);
+  return fd_.TakeOwned();
 }
 
 // WriteEnd
@@ -196,7 +183,7 @@ absl::StatusOr<OwnedFd> WriteEnd::Release() {
   if (!s.ok()) return s;
   writer_.Detach(fd_.get());
   writer_ = internal::FrameWriter();
-  return std::move(fd_);
+  return fd_.TakeOwned();
 }
 
 // DuplexEnd
@@ -209,7 +196,6 @@ DuplexEnd::DuplexEnd(DuplexEnd&& other) noexcept
       reader_(std::move(other.reader_)),
       writer_(std::move(other.writer_)),
       write_shut_(std::exchange(other.write_shut_, false)) {
-  internal::NoteUserSpaceReadiness();
 }
 
 DuplexEnd& DuplexEnd::operator=(DuplexEnd&& other) noexcept {
@@ -219,7 +205,6 @@ DuplexEnd& DuplexEnd::operator=(DuplexEnd&& other) noexcept {
     reader_ = std::move(other.reader_);
     writer_ = std::move(other.writer_);
     write_shut_ = std::exchange(other.write_shut_, false);
-    internal::NoteUserSpaceReadiness();
   }
   return *this;
 }
@@ -259,24 +244,23 @@ absl::Status DuplexEnd::SetSendBufferSize(size_t capacity) {
 
 absl::StatusOr<std::optional<Bytes>> DuplexEnd::Recv() {
   if (!fd_) return ClosedError("recv");
-  return NoteReadAhead(reader_, reader_.Recv(fd_.get()));
+  return reader_.Recv(fd_.get());
 }
 
 absl::StatusOr<RecvResult> DuplexEnd::RecvInto(void* buffer, size_t capacity) {
   if (!fd_) return ClosedError("recv");
-  return NoteReadAhead(reader_, reader_.RecvInto(fd_.get(), buffer, capacity));
+  return reader_.RecvInto(fd_.get(), buffer, capacity);
 }
 
 absl::StatusOr<std::optional<Bytes>> DuplexEnd::RecvFor(absl::Duration timeout) {
   if (!fd_) return ClosedError("recv");
-  return NoteReadAhead(reader_, reader_.Recv(fd_.get(), DeadlineAfter(timeout)));
+  return reader_.Recv(fd_.get(), DeadlineAfter(timeout));
 }
 
 absl::StatusOr<RecvResult> DuplexEnd::RecvIntoFor(void* buffer, size_t capacity,
                                           absl::Duration timeout) {
   if (!fd_) return ClosedError("recv");
-  return NoteReadAhead(reader_,
-                       reader_.RecvInto(fd_.get(), buffer, capacity, DeadlineAfter(timeout)));
+  return reader_.RecvInto(fd_.get(), buffer, capacity, DeadlineAfter(timeout));
 }
 
 absl::StatusOr<bool> DuplexEnd::Poll(absl::Duration timeout) {
@@ -304,7 +288,6 @@ absl::Status DuplexEnd::Close() {
   reader_ = internal::FrameReader();
   writer_ = internal::FrameWriter();
   write_shut_ = false;
-  internal::NoteUserSpaceReadiness();
   return s;
 }
 
@@ -317,8 +300,29 @@ absl::StatusOr<OwnedFd> DuplexEnd::Release() {
   reader_ = internal::FrameReader();
   writer_ = internal::FrameWriter();
   write_shut_ = false;
-  internal::NoteUserSpaceReadiness();
-  return std::move(fd_);
+  return fd_.TakeOwned();
 }
+
+namespace internal {
+
+bool EndReadiness::RecvReady(const ReadEnd& end) {
+  return !end.is_open() || end.reader_.ReadyInUserSpace();
+}
+
+bool EndReadiness::RecvReady(const DuplexEnd& end) {
+  return !end.is_open() || end.reader_.ReadyInUserSpace();
+}
+
+bool EndReadiness::SendReady(const WriteEnd& end) {
+  return !end.is_open() || end.writer_.failed();
+}
+
+bool EndReadiness::SendReady(const DuplexEnd& end) {
+  return !end.is_open() || end.writer_.failed() || end.write_shut_;
+}
+
+bool EndReadiness::WriteShut(const DuplexEnd& end) { return end.write_shut_; }
+
+}  // namespace internal
 
 }  // namespace tubo

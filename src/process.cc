@@ -71,7 +71,6 @@ Process::Process(Process&& other) noexcept
       status_(std::exchange(other.status_, std::nullopt)),
       stop_(other.stop_),
       leads_group_(std::exchange(other.leads_group_, false)) {
-  internal::NoteUserSpaceReadiness();  // `other` no longer owns a child
 }
 
 Process& Process::operator=(Process&& other) noexcept {
@@ -82,7 +81,6 @@ Process& Process::operator=(Process&& other) noexcept {
     status_ = std::exchange(other.status_, std::nullopt);
     stop_ = other.stop_;
     leads_group_ = std::exchange(other.leads_group_, false);
-    internal::NoteUserSpaceReadiness();
   }
   return *this;
 }
@@ -103,7 +101,6 @@ absl::StatusOr<std::optional<ExitStatus>> Process::Reap(int flags) {
   if (info.si_pid == 0) return std::optional<ExitStatus>();  // WNOHANG: still running
   status_ = FromSiginfo(info);
   pidfd_.Reset();
-  internal::NoteUserSpaceReadiness();  // reaped: always ready to a wait set
   return status_;
 }
 
@@ -119,7 +116,6 @@ absl::StatusOr<std::optional<ExitStatus>> Process::StolenStatus() {
     status_ = WIFSIGNALED(w) ? ExitStatus::Signaled(WTERMSIG(w), WCOREDUMP(w) != 0)
                              : ExitStatus::Exited(WEXITSTATUS(w));
     pidfd_.Reset();
-    internal::NoteUserSpaceReadiness();
     return status_;
   }
   return WithError(absl::FailedPreconditionError(absl::StrCat(
@@ -267,7 +263,6 @@ absl::Status Process::Detach() {
   pid_ = -1;
   status_.reset();
   leads_group_ = false;
-  internal::NoteUserSpaceReadiness();
   return absl::OkStatus();
 }
 

@@ -84,16 +84,16 @@ absl::StatusOr<WaitSet> WaitSet::Create() {
 bool WaitSet::ReadyInUserSpace(const Entry& entry) {
   if (entry.read != nullptr) {
     const ReadEnd& end = *entry.read;
-    return !end.is_open() || end.reader_.ReadyInUserSpace();
+    return internal::EndReadiness::RecvReady(end);
   }
   if (entry.write != nullptr) {
     const WriteEnd& end = *entry.write;
-    return !end.is_open() || end.writer_.failed();
+    return internal::EndReadiness::SendReady(end);
   }
   if (entry.duplex != nullptr) {
     const DuplexEnd& end = *entry.duplex;
-    if (entry.out) return !end.is_open() || end.writer_.failed() || end.write_shut_;
-    return !end.is_open() || end.reader_.ReadyInUserSpace();
+    if (entry.out) return internal::EndReadiness::SendReady(end);
+    return internal::EndReadiness::RecvReady(end);
   }
   // Reaped (so always ready), detached or emptied: its wait returns at once.
   return !entry.process->owns_child();
@@ -167,7 +167,7 @@ absl::Status WaitSet::Add(WriteEnd& end, uint64_t key) {
 
 absl::Status WaitSet::AddWritable(DuplexEnd& end, uint64_t key) {
   if (!end.is_open()) return ClosedError(key, "the end is closed");
-  if (end.write_shut_) return ClosedError(key, "the end's write side was shut down");
+  if (internal::EndReadiness::WriteShut(end)) return ClosedError(key, "the end's write side was shut down");
   Entry entry;
   entry.duplex = &end;
   entry.out = true;
@@ -258,12 +258,16 @@ absl::StatusOr<std::vector<uint64_t>> WaitSet::Wait(absl::Duration timeout) {
   // (with level-triggered entries, a second call would cycle through the
   // ready list again rather than continue it). Kept between waits.
   const size_t capacity = std::min<size_t>(std::max<size_t>(entries_.size(), 1), INT_MAX);
-  if (events_.size() < capacity) events_.resize(capacity);
+  if (events_.size() < capacity * sizeof(struct epoll_event)) {
+    events_.resize(capacity * sizeof(struct epoll_event));
+  }
+  // operator new's alignment suits epoll_event on every architecture.
+  struct epoll_event* events = reinterpret_cast<struct epoll_event*>(events_.data());
   for (;;) {
     // Something already ready: only look, to add what the kernel knows.
     const int millis = ready.empty() ? TimeoutMillis(forever, deadline) : 0;
     const int n =
-        ::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(capacity), millis);
+        ::epoll_wait(epoll_.get(), events, static_cast<int>(capacity), millis);
     if (n < 0) {
       if (errno == EINTR) continue;  // the deadline is kept
       return WithError(
@@ -274,7 +278,7 @@ absl::StatusOr<std::vector<uint64_t>> WaitSet::Wait(absl::Duration timeout) {
     bool stale = false;
     for (int i = 0; i < n; ++i) {
       // A copy: epoll_event is packed, so its data is not 8-byte aligned.
-      const uint64_t id = events_[i].data.u64;
+      const uint64_t id = events[i].data.u64;
       auto serial = serials_.find(id);
       if (serial == serials_.end()) {
         // A registration the set no longer knows: removed while a duplicate

@@ -93,10 +93,32 @@
 #include "tubo/bytes.h"
 #include "tubo/fd.h"
 #include "tubo/internal/frame_reader.h"
+#include "tubo/internal/watched_fd.h"
 #include "tubo/internal/frame_writer.h"
 #include "tubo/recv_result.h"
 
 namespace tubo {
+
+class ReadEnd;
+class WriteEnd;
+class DuplexEnd;
+
+namespace internal {
+
+// What a WaitSet needs to know of an end beyond its descriptor, and nothing
+// more: whether a receive, or a send, would answer at once without the
+// kernel (read-ahead, a sticky error, a torn frame, a closed or shut end).
+class EndReadiness {
+ public:
+  static bool RecvReady(const ReadEnd& end);
+  static bool RecvReady(const DuplexEnd& end);
+  static bool SendReady(const WriteEnd& end);
+  static bool SendReady(const DuplexEnd& end);
+  // True if the duplex end's write side was shut down (CloseWrite).
+  static bool WriteShut(const DuplexEnd& end);
+};
+
+}  // namespace internal
 
 /// The send buffer size `SetSendBufferSize` is usually given: 64 KiB, the
 /// default capacity of a Linux pipe.
@@ -195,10 +217,9 @@ class ReadEnd {
   bool is_open() const { return fd_.valid(); }
 
  private:
-  // Reads the frame reader's state to see read-ahead a poll of the fd misses.
-  friend class WaitSet;
+  friend class internal::EndReadiness;
 
-  OwnedFd fd_;
+  internal::WatchedFd fd_;
   internal::FrameReader reader_;
 };
 
@@ -285,10 +306,9 @@ class WriteEnd {
   bool is_open() const { return fd_.valid(); }
 
  private:
-  // Reads the frame writer's state (a torn frame makes it ready).
-  friend class WaitSet;
+  friend class internal::EndReadiness;
 
-  OwnedFd fd_;
+  internal::WatchedFd fd_;
   internal::FrameWriter writer_;
 };
 
@@ -367,10 +387,9 @@ class DuplexEnd {
   bool is_open() const { return fd_.valid(); }
 
  private:
-  // Reads the frame reader's state to see read-ahead a poll of the fd misses.
-  friend class WaitSet;
+  friend class internal::EndReadiness;
 
-  OwnedFd fd_;
+  internal::WatchedFd fd_;
   internal::FrameReader reader_;
   internal::FrameWriter writer_;
   bool write_shut_ = false;

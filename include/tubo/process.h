@@ -64,6 +64,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tubo/fd.h"
+#include "tubo/internal/watched_fd.h"
 
 namespace tubo {
 
@@ -243,7 +244,7 @@ class Process {
   absl::StatusOr<ExitStatus> StopGroup();
 
   pid_t pid_ = -1;
-  OwnedFd pidfd_;
+  internal::WatchedFd pidfd_;
   std::optional<ExitStatus> status_;
   StopSequence stop_;
   bool leads_group_ = false;

@@ -44,8 +44,6 @@
 #ifndef TUBO_WAIT_H_
 #define TUBO_WAIT_H_
 
-#include <sys/epoll.h>
-
 #include <cstdint>
 #include <vector>
 
@@ -143,7 +141,9 @@ class WaitSet {
   uint64_t scanned_epoch_ = 0;
   bool rescan_ = true;
   // epoll_wait's result buffer, kept between waits: room for every entry.
-  std::vector<struct epoll_event> events_;
+  // Room for epoll_wait's results (struct epoll_event, kept out of this
+  // header so that users' builds need not include <sys/epoll.h>).
+  std::vector<char> events_;
 };
 
 }  // namespace tubo

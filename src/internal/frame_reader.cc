@@ -250,7 +250,7 @@ absl::Status FrameReader::ReadLargeInto(int fd, char* dst, absl::Time deadline) 
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<Bytes>> FrameReader::Recv(int fd, absl::Time deadline) {
+absl::StatusOr<std::optional<Bytes>> FrameReader::RecvFrame(int fd, absl::Time deadline) {
   if (!sticky_.ok()) return sticky_;
   size_reported_ = false;
   absl::StatusOr<bool> more = ReadHeader(fd, deadline);
@@ -279,7 +279,7 @@ absl::StatusOr<std::optional<Bytes>> FrameReader::Recv(int fd, absl::Time deadli
   return std::optional<Bytes>(std::move(bytes));
 }
 
-absl::StatusOr<RecvResult> FrameReader::RecvInto(int fd, void* buf, size_t capacity,
+absl::StatusOr<RecvResult> FrameReader::RecvFrameInto(int fd, void* buf, size_t capacity,
                                                  absl::Time deadline) {
   if (!sticky_.ok()) return sticky_;
   absl::StatusOr<bool> more = ReadHeader(fd, deadline);

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tubo/bytes.h"
+#include "tubo/internal/readiness.h"
 #include "tubo/recv_result.h"
 
 namespace tubo {
@@ -42,10 +43,17 @@ class FrameReader {
   FrameReader(FrameReader&& other) noexcept { *this = std::move(other); }
   FrameReader& operator=(FrameReader&& other) noexcept;
 
+  // Receives the next frame. Like every receive, it tells wait sets
+  // (internal/readiness.h) when it leaves bytes read ahead or fails for good:
+  // the end is then ready although its descriptor may show nothing.
   absl::StatusOr<std::optional<Bytes>> Recv(int fd,
-                                            absl::Time deadline = absl::InfiniteFuture());
+                                            absl::Time deadline = absl::InfiniteFuture()) {
+    return NoteReadAhead(RecvFrame(fd, deadline));
+  }
   absl::StatusOr<RecvResult> RecvInto(int fd, void* buf, size_t capacity,
-                                      absl::Time deadline = absl::InfiniteFuture());
+                                      absl::Time deadline = absl::InfiniteFuture()) {
+    return NoteReadAhead(RecvFrameInto(fd, buf, capacity, deadline));
+  }
   absl::StatusOr<bool> Poll(int fd, absl::Duration timeout);
 
   uint64_t max_message_size() const { return max_; }
@@ -67,6 +75,15 @@ class FrameReader {
   bool failed() const { return !sticky_.ok(); }
 
  private:
+  absl::StatusOr<std::optional<Bytes>> RecvFrame(int fd, absl::Time deadline);
+  absl::StatusOr<RecvResult> RecvFrameInto(int fd, void* buf, size_t capacity,
+                                           absl::Time deadline);
+  template <typename T>
+  T NoteReadAhead(T result) const {
+    if (buffered() > 0 || failed()) NoteUserSpaceReadiness();
+    return result;
+  }
+
   // Makes the next frame's payload length known (`pending_`). Returns false
   // at a clean end of stream. Fails (sticky) if the pending length is above
   // the maximum, also for a header read by an earlier call.

@@ -4,11 +4,11 @@
 // A WaitSet must report an end that holds read-ahead (or a sticky error, or
 // was closed) and a process handle that no longer owns a child, although
 // epoll shows neither. Rather than look at every watched entry on every wait,
-// a set rescans only after this counter moved: it is bumped by every call
-// that can make an entry ready that way (a receive that leaves bytes read
-// ahead or fails for good, closing, releasing or moving an end, reaping,
-// detaching or moving a process handle). Between bumps, a wait costs in
-// proportion to what is ready.
+// a set rescans only after this counter moved. It is bumped in two places
+// only: by WatchedFd (internal/watched_fd.h), the descriptor of every end and
+// process handle, whenever it is closed, moved, released or reset (a reap);
+// and by FrameReader after a receive that leaves bytes read ahead or fails
+// for good. Between bumps, a wait costs in proportion to what is ready.
 #ifndef TUBO_INTERNAL_READINESS_H_
 #define TUBO_INTERNAL_READINESS_H_
 
