@@ -368,7 +368,7 @@ TEST(StopSequence, MoveAssignmentStopsTheChildItHeld) {
 TEST(Detach, LeavesTheChildRunningAndReapsItLater) {
   Process p = SleepForever();
   const pid_t pid = p.pid();
-  p.Detach();
+  ASSERT_TRUE(p.Detach().ok());
   EXPECT_EQ(p.pid(), -1);
   EXPECT_FALSE(p.owns_child());
   EXPECT_EQ(ErrorOf(p.Wait().status()), Error::kClosed);
@@ -383,7 +383,7 @@ TEST(Detach, AChildExitingByItselfIsReaped) {
   {
     Process p = MustSpawn(Command("/bin/sh").Arg("-c").Arg("sleep 0.2"));
     pid = p.pid();
-    p.Detach();
+    ASSERT_TRUE(p.Detach().ok());
   }  // the destructor of a detached handle does nothing
   EXPECT_TRUE(GoneWithin(pid, absl::Seconds(20)));
 }
