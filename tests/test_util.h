@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -195,6 +196,23 @@ inline std::string TempPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
 }
+
+// The stress suite's counts and durations: `full` scaled by
+// TUBO_STRESS_SCALE (0.1 shortens a run, for trying things out; the
+// documented command runs the full figures), at least 1.
+inline int StressScaled(int full) {
+  const char* s = std::getenv("TUBO_STRESS_SCALE");
+  const double scale = s != nullptr ? std::atof(s) : 1.0;
+  return std::max(1, static_cast<int>(full * scale));
+}
+
+// Prints one figure of the stress suite, as a line "STRESS <figure>".
+#define STRESS_FIGURE(...)              \
+  do {                                  \
+    std::printf("STRESS " __VA_ARGS__); \
+    std::printf("\n");                  \
+    std::fflush(stdout);                \
+  } while (0)
 
 // True if `fd` is an open descriptor.
 inline bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
