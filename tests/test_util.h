@@ -1,4 +1,6 @@
-// Helpers shared by the core tests: forked children, raw pipes, patterns.
+// The helpers shared by the test suites, defined here once: forked children
+// and their wait statuses, pipes (framed and raw), wait sets, pattern
+// messages, raw frames, descriptor checks, status messages, temporary paths.
 #ifndef TUBO_TESTS_TEST_UTIL_H_
 #define TUBO_TESTS_TEST_UTIL_H_
 
@@ -7,13 +9,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tubo/tubo.h"
 
@@ -115,6 +125,94 @@ inline std::string Header12(uint64_t size) {
   for (int i = 0; i < 8; ++i) h.push_back(static_cast<char>(size >> (56 - 8 * i)));
   return h;
 }
+
+// A new simplex pipe; aborts if none can be created.
+inline tubo::Pipe NewPipe() {
+  absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
+  if (!pipe.ok()) {
+    std::fprintf(stderr, "Pipe::Create: %s\n", pipe.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(*pipe);
+}
+
+// A new duplex pipe (a socketpair); aborts if none can be created.
+inline tubo::DuplexPipe NewDuplex() {
+  absl::StatusOr<tubo::DuplexPipe> pipe = tubo::DuplexPipe::Create();
+  if (!pipe.ok()) {
+    std::fprintf(stderr, "DuplexPipe::Create: %s\n", pipe.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(*pipe);
+}
+
+// A new wait set; fails the test if none can be created.
+inline tubo::WaitSet NewWaitSet() {
+  absl::StatusOr<tubo::WaitSet> set = tubo::WaitSet::Create();
+  EXPECT_TRUE(set.ok()) << set.status();
+  return *std::move(set);
+}
+
+// A raw pipe (not framed): both ends close-on-exec unless `cloexec` is false.
+struct RawPipe {
+  tubo::OwnedFd read;
+  tubo::OwnedFd write;
+};
+
+// A new raw pipe; aborts if none can be created.
+inline RawPipe MakeRawPipe(bool cloexec = true) {
+  int fds[2];
+  if (::pipe2(fds, cloexec ? O_CLOEXEC : 0) != 0) {
+    std::perror("pipe2");
+    std::abort();
+  }
+  return RawPipe{tubo::OwnedFd::Adopt(fds[0]), tubo::OwnedFd::Adopt(fds[1])};
+}
+
+// Expects `m` to hold a message equal to `want`.
+inline void ExpectMessage(const absl::StatusOr<std::optional<tubo::Bytes>>& m,
+                          std::string_view want) {
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(m->has_value()) << "EOF instead of a message";
+  EXPECT_EQ((*m)->view(), want);
+}
+
+// Expects `m` to be end of stream.
+inline void ExpectEof(const absl::StatusOr<std::optional<tubo::Bytes>>& m) {
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_FALSE(m->has_value()) << "a message instead of EOF";
+}
+
+// Whether `status`'s message contains `part`.
+inline ::testing::AssertionResult MessageHas(const absl::Status& status,
+                                             const std::string& part) {
+  if (absl::StrContains(status.message(), part)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << status.message() << "\" lacks \"" << part
+                                       << "\"";
+}
+
+// A file path in the test's temporary directory.
+inline std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
+}
+
+// The stress suite's counts and durations: `full` scaled by
+// TUBO_STRESS_SCALE (0.1 shortens a run, for trying things out; the
+// documented command runs the full figures), at least 1.
+inline int StressScaled(int full) {
+  const char* s = std::getenv("TUBO_STRESS_SCALE");
+  const double scale = s != nullptr ? std::atof(s) : 1.0;
+  return std::max(1, static_cast<int>(full * scale));
+}
+
+// Prints one figure of the stress suite, as a line "STRESS <figure>".
+#define STRESS_FIGURE(...)              \
+  do {                                  \
+    std::printf("STRESS " __VA_ARGS__); \
+    std::printf("\n");                  \
+    std::fflush(stdout);                \
+  } while (0)
 
 // True if `fd` is an open descriptor.
 inline bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }

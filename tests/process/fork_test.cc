@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "tests/process/helpers.h"
+#include "tests/test_util.h"
 #include "tubo/error.h"
 #include "tubo/pipe.h"
 #include "tubo/spawn.h"
@@ -23,13 +24,12 @@
 namespace tubo {
 namespace {
 
-using ::tubo::testing::MakeRawPipe;
-using ::tubo::testing::MessageHas;
-using ::tubo::testing::RawPipe;
 using ::tubo::testing::ReadAll;
 using ::tubo::testing::RunAndCapture;
-
-Pipe NewPipe() { return std::move(*Pipe::Create()); }
+using ::tubo_test::MakeRawPipe;
+using ::tubo_test::MessageHas;
+using ::tubo_test::NewPipe;
+using ::tubo_test::RawPipe;
 
 // The next message on `end` (nullopt at EOF), failing rather than hanging.
 std::optional<std::string> Next(ReadEnd& end) {

@@ -23,18 +23,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tests/test_util.h"
 #include "tubo/channel.h"
 #include "tubo/entry.h"
 #include "tubo/pipe.h"
 
 namespace tubo {
 namespace testing {
-
-RawPipe MakeRawPipe(bool cloexec) {
-  int fds[2];
-  if (::pipe2(fds, cloexec ? O_CLOEXEC : 0) != 0) std::abort();
-  return RawPipe{OwnedFd::Adopt(fds[0]), OwnedFd::Adopt(fds[1])};
-}
 
 std::string ReadAll(int fd, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -78,7 +73,7 @@ bool SeesEofWithin(int fd, absl::Duration timeout) {
 }
 
 std::string RunAndCapture(Command cmd, std::optional<ExitStatus>* status) {
-  RawPipe out = MakeRawPipe();
+  tubo_test::RawPipe out = tubo_test::MakeRawPipe();
   absl::StatusOr<Process> p = cmd.Stdout(Stdio::Fd(std::move(out.write))).Spawn();
   if (!p.ok()) {
     ADD_FAILURE() << p.status();
@@ -140,17 +135,6 @@ bool GoneWithin(pid_t pid, absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   return true;
-}
-
-::testing::AssertionResult MessageHas(const absl::Status& status, const std::string& part) {
-  if (absl::StrContains(status.message(), part)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << status.message() << "\" lacks \"" << part
-                                       << "\"";
-}
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
 }
 
 std::string PackageFile(const std::string& name) {

@@ -1,5 +1,6 @@
-// Helpers shared by the process-layer tests: raw pipes, reading a child's
-// output, looking for leftover children. The helper children themselves are
+// Helpers of the process-layer tests: reading a child's output, looking for
+// leftover children (raw pipes, status messages and temporary paths are in
+// tests/test_util.h). The helper children themselves are
 // the TUBO_ENTRY points in helpers.cc, run with Command::Self:
 //
 //   list_fds          prints "fds: 0 1 2 ..." (its open descriptors, sorted)
@@ -33,13 +34,6 @@
 namespace tubo {
 namespace testing {
 
-// A raw pipe (not framed): both ends close-on-exec unless `cloexec` is false.
-struct RawPipe {
-  OwnedFd read;
-  OwnedFd write;
-};
-RawPipe MakeRawPipe(bool cloexec = true);
-
 // Reads `fd` until end of stream. Fails the test (and returns what it got)
 // if the end of stream does not come within `timeout`: a hang is the failure.
 std::string ReadAll(int fd, absl::Duration timeout = absl::Seconds(20));
@@ -65,12 +59,6 @@ bool HasNoChildren();
 
 // True if /proc/<pid> disappears (the process was reaped) within `timeout`.
 bool GoneWithin(pid_t pid, absl::Duration timeout);
-
-// Whether `status`'s message contains `part`.
-::testing::AssertionResult MessageHas(const absl::Status& status, const std::string& part);
-
-// A file path in the test's temporary directory.
-std::string TempPath(const std::string& name);
 
 // Runfiles: the echo_worker example and a file of this package.
 std::string EchoWorkerPath();

@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/process/helpers.h"
+#include "tests/test_util.h"
 #include "tubo/error.h"
 #include "tubo/pipe.h"
 #include "tubo/spawn.h"
@@ -28,14 +29,16 @@ namespace {
 
 using ::tubo::testing::EchoWorkerPath;
 using ::tubo::testing::HasNoChildren;
-using ::tubo::testing::MakeRawPipe;
-using ::tubo::testing::MessageHas;
 using ::tubo::testing::ParseChannels;
 using ::tubo::testing::ParseFdList;
-using ::tubo::testing::RawPipe;
 using ::tubo::testing::ReadAll;
 using ::tubo::testing::RunAndCapture;
-using ::tubo::testing::TempPath;
+using ::tubo_test::MakeRawPipe;
+using ::tubo_test::MessageHas;
+using ::tubo_test::NewDuplex;
+using ::tubo_test::NewPipe;
+using ::tubo_test::RawPipe;
+using ::tubo_test::TempPath;
 
 // Descriptors a careless parent leaves open without close-on-exec: two
 // /dev/null opens and a pipe. Closed when the test ends.
@@ -54,18 +57,6 @@ class UnrelatedFds {
  private:
   std::vector<int> fds_;
 };
-
-Pipe NewPipe() {
-  absl::StatusOr<Pipe> p = Pipe::Create();
-  if (!p.ok()) std::abort();
-  return std::move(*p);
-}
-
-DuplexPipe NewDuplex() {
-  absl::StatusOr<DuplexPipe> p = DuplexPipe::Create();
-  if (!p.ok()) std::abort();
-  return std::move(*p);
-}
 
 // Receives one message within `timeout`, or fails.
 std::optional<std::string> RecvWithin(ReadEnd& end, absl::Duration timeout = absl::Seconds(20)) {

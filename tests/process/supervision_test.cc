@@ -52,7 +52,7 @@ struct Workers {
 };
 
 Workers StartMiddle(bool die_with_parent, bool spawn_from_thread) {
-  tubo::testing::RawPipe report = tubo::testing::MakeRawPipe();
+  tubo_test::RawPipe report = tubo_test::MakeRawPipe();
   pid_t middle = ForkChild([&] {
     report.read.Reset();
     absl::StatusOr<tubo::Process> forked =
@@ -157,7 +157,7 @@ bool ReadStarted(int fd) {
 }
 
 TEST(ProcessGroup, StoppingTheTreeGivesTheReaderEof) {
-  tubo::testing::RawPipe out = tubo::testing::MakeRawPipe();
+  tubo_test::RawPipe out = tubo_test::MakeRawPipe();
   absl::StatusOr<tubo::Process> p = StartTree(true, std::move(out.write), "100");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_TRUE(p->leads_group());
@@ -171,7 +171,7 @@ TEST(ProcessGroup, StoppingTheTreeGivesTheReaderEof) {
 }
 
 TEST(ProcessGroup, WithoutAGroupTheGrandchildrenKeepThePipeOpen) {
-  tubo::testing::RawPipe out = tubo::testing::MakeRawPipe();
+  tubo_test::RawPipe out = tubo_test::MakeRawPipe();
   absl::StatusOr<tubo::Process> p = StartTree(false, std::move(out.write), "2");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_FALSE(p->leads_group());

@@ -33,22 +33,8 @@ using tubo_test::ForkChild;
 using tubo_test::Header4;
 using tubo_test::IsPattern;
 using tubo_test::Pattern;
+using tubo_test::StressScaled;
 using tubo_test::WriteRaw;
-
-#define FIGURE(...)                   \
-  do {                                \
-    std::printf("STRESS " __VA_ARGS__); \
-    std::printf("\n");                \
-    std::fflush(stdout);              \
-  } while (0)
-
-int N(int full) {
-  // TUBO_STRESS_SCALE=0.1 shortens a run (for trying things out); the
-  // documented command runs the full figures.
-  const char* s = std::getenv("TUBO_STRESS_SCALE");
-  const double scale = s != nullptr ? std::atof(s) : 1.0;
-  return std::max(1, static_cast<int>(full * scale));
-}
 
 // The open descriptors of this process, without the one listing them.
 std::set<int> OpenFds() {
@@ -112,7 +98,7 @@ enum class Method { kFork, kExec, kSelf };
 const char* Name(Method m) { return m == Method::kFork ? "fork" : m == Method::kExec ? "exec" : "self"; }
 
 void SpawnMany(Method method) {
-  const int count = N(10000);
+  const int count = StressScaled(10000);
   const std::set<int> before = OpenFds();
   const std::string self = SelfPath();
   int clean = 0, failed = 0;
@@ -154,7 +140,7 @@ void SpawnMany(Method method) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::set<int> after = OpenFds();
   const int leaked = static_cast<int>(after.size()) - static_cast<int>(before.size());
-  FIGURE("spawns[%s]: %d spawned, %d saw exactly 0,1,2+channel, %d did not%s%s, fds leaked in parent: %d "
+  STRESS_FIGURE("spawns[%s]: %d spawned, %d saw exactly 0,1,2+channel, %d did not%s%s, fds leaked in parent: %d "
          "(%zu open before, %zu after), %.0f us per spawn+wait",
          Name(method), count, clean, failed, first_bad.empty() ? "" : " first: ", first_bad.c_str(),
          leaked, before.size(), after.size(), secs * 1e6 / count);
@@ -192,7 +178,7 @@ int CountChildren(int* zombies) {
 }
 
 TEST(Stress, TenThousandHandleLifetimes) {
-  const int count = N(10000);
+  const int count = StressScaled(10000);
   int destroyed_running = 0, exited_first = 0, terminated = 0;
   for (int i = 0; i < count; ++i) {
     const int kind = i % 4;
@@ -220,7 +206,7 @@ TEST(Stress, TenThousandHandleLifetimes) {
   const int children = CountChildren(&zombies);
   siginfo_t info = {};
   const bool none = ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD;
-  FIGURE("handles: %d lifetimes (%d destroyed while running, %d terminated, %d exited first), "
+  STRESS_FIGURE("handles: %d lifetimes (%d destroyed while running, %d terminated, %d exited first), "
          "zombies left: %d, children left: %d, waitid says none: %s",
          count, destroyed_running, terminated, exited_first, zombies, children, none ? "yes" : "no");
   EXPECT_EQ(zombies, 0);
@@ -231,7 +217,7 @@ TEST(Stress, TenThousandHandleLifetimes) {
 // --- 8 threads spawning exec workers for 10 s -----------------------------
 
 TEST(Stress, EightThreadsSpawningExecWorkersTenSeconds) {
-  const auto duration = std::chrono::milliseconds(N(10000));
+  const auto duration = std::chrono::milliseconds(StressScaled(10000));
   std::atomic<int> spawns{0}, eofs{0}, missing{0}, errors{0};
   const auto end = std::chrono::steady_clock::now() + duration;
   std::vector<std::thread> threads;
@@ -267,7 +253,7 @@ TEST(Stress, EightThreadsSpawningExecWorkersTenSeconds) {
     });
   }
   for (std::thread& t : threads) t.join();
-  FIGURE("threads: 8 threads x %.0f s: %d exec spawns, %d EOFs arrived, %d missing, %d other errors",
+  STRESS_FIGURE("threads: 8 threads x %.0f s: %d exec spawns, %d EOFs arrived, %d missing, %d other errors",
          duration.count() / 1000.0, spawns.load(), eofs.load(), missing.load(), errors.load());
   EXPECT_GT(spawns.load(), 0);
   EXPECT_EQ(eofs.load(), spawns.load());
@@ -341,7 +327,7 @@ TEST(Stress, OneGiBUnderSigalrmEvery100us) {
   }
   const long alarms = g_alarms.load();
   const int status = tubo_test::WaitStatus(pid);
-  FIGURE("sigalrm: %zu bytes sent in %zu messages, %zu received, %zu lost, %zu corrupt messages, "
+  STRESS_FIGURE("sigalrm: %zu bytes sent in %zu messages, %zu received, %zu lost, %zu corrupt messages, "
          "%zu spurious errors, %ld SIGALRMs in the receiver, sender %s",
          total, plan.size(), received, total - received, corrupt, spurious, alarms,
          tubo_test::DescribeStatus(status).c_str());
@@ -355,7 +341,7 @@ TEST(Stress, OneGiBUnderSigalrmEvery100us) {
 // --- worker SIGKILLed mid-message, 100 times -------------------------------
 
 TEST(Stress, WorkerKilledMidMessageHundredTimes) {
-  const int count = N(100);
+  const int count = StressScaled(100);
   int truncated = 0, sticky = 0, hangs = 0, other = 0;
   for (int i = 0; i < count; ++i) {
     const bool duplex = i % 2 == 1;
@@ -411,7 +397,7 @@ TEST(Stress, WorkerKilledMidMessageHundredTimes) {
     if (absl::IsDeadlineExceeded(again)) ++hangs;
     if (tubo::ErrorOf(again) == tubo::Error::kTruncated) ++sticky;
   }
-  FIGURE("killed: %d workers SIGKILLed mid-message: %d truncated-message errors, then %d sticky "
+  STRESS_FIGURE("killed: %d workers SIGKILLed mid-message: %d truncated-message errors, then %d sticky "
          "(same error on the next call), %d hangs, %d other outcomes",
          count, truncated, sticky, hangs, other);
   EXPECT_EQ(truncated, count);
@@ -423,7 +409,7 @@ TEST(Stress, WorkerKilledMidMessageHundredTimes) {
 // --- writing to an end whose reader died, 100 times ------------------------
 
 TEST(Stress, WritingToADeadReaderHundredTimes) {
-  const int count = N(100);
+  const int count = StressScaled(100);
   int peer_closed = 0, other = 0;
   for (int i = 0; i < count; ++i) {
     const bool duplex = i % 2 == 1;
@@ -448,7 +434,7 @@ TEST(Stress, WritingToADeadReaderHundredTimes) {
     }
     if (tubo::ErrorOf(s) == tubo::Error::kPeerClosed) ++peer_closed; else ++other;
   }
-  FIGURE("dead reader: %d writes to ends whose reader died: %d PeerClosed errors, %d other outcomes, "
+  STRESS_FIGURE("dead reader: %d writes to ends whose reader died: %d PeerClosed errors, %d other outcomes, "
          "process alive: yes",
          count, peer_closed, other);
   EXPECT_EQ(peer_closed, count);
@@ -492,12 +478,12 @@ TEST(Stress, ExecFailuresAreStructuredErrors) {
     absl::StatusOr<std::optional<tubo::Bytes>> eof = p->reader.Recv();
     const bool consumed = eof.ok() && !eof->has_value();
     if (ok && consumed) ++structured;
-    FIGURE("exec failure [%s]: %s; channel consumed: %s", c.what, message.c_str(), consumed ? "yes" : "no");
+    STRESS_FIGURE("exec failure [%s]: %s; channel consumed: %s", c.what, message.c_str(), consumed ? "yes" : "no");
   }
   const std::set<int> after = OpenFds();
   int zombies = 0;
   const int children = CountChildren(&zombies);
-  FIGURE("exec failures: %d of %zu structured errors (Error::kSpawn naming stage, program, errno), "
+  STRESS_FIGURE("exec failures: %d of %zu structured errors (Error::kSpawn naming stage, program, errno), "
          "fds leaked: %d, children left: %d",
          structured, cases.size(), static_cast<int>(after.size()) - static_cast<int>(before.size()), children);
   EXPECT_EQ(structured, static_cast<int>(cases.size()));
@@ -520,7 +506,7 @@ double MeanSpawnMicros(int count, bool with_channel) {
 }
 
 TEST(Stress, SpawningStaysFastAtRlimitNofileOfAMillion) {
-  const int count = N(500);
+  const int count = StressScaled(500);
   struct rlimit old;
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
   struct rlimit low = {1024, old.rlim_max};
@@ -544,7 +530,7 @@ TEST(Stress, SpawningStaysFastAtRlimitNofileOfAMillion) {
   const double with_high_fd = MeanSpawnMicros(count, true);
   ::close(high_fd);
   ::setrlimit(RLIMIT_NOFILE, &old);
-  FIGURE("rlimit: mean exec spawn+wait of /bin/true over %d: %.0f us at RLIMIT_NOFILE 1024, %.0f us at "
+  STRESS_FIGURE("rlimit: mean exec spawn+wait of /bin/true over %d: %.0f us at RLIMIT_NOFILE 1024, %.0f us at "
          "%s (ratio %.2f); %.0f us with fd %d open as well",
          count, at_1024, at_high, note.c_str(), at_high / at_1024, with_high_fd, high_fd);
   // A loop closing a million descriptors costs ~50 ms per spawn; close_range is flat.
@@ -584,7 +570,7 @@ TEST(Stress, FdExhaustionGivesCleanErrors) {
     keep->reader.Close().IgnoreError();
     const std::set<int> after = OpenFds();
     const int leaked = static_cast<int>(after.size()) + 2 - static_cast<int>(before.size());
-    FIGURE("fd exhaustion: Pipe::Create with one fd free: %s; Spawn: %s; channel consumed: %s; "
+    STRESS_FIGURE("fd exhaustion: Pipe::Create with one fd free: %s; Spawn: %s; channel consumed: %s; "
            "fds leaked: %d",
            p.ok() ? "succeeded?!" : std::string(p.status().message()).c_str(), spawn_msg.c_str(),
            consumed ? "yes" : "no", leaked);
@@ -627,7 +613,7 @@ TEST(Stress, ForkFailureGivesCleanErrors) {
     p->reader.Close().IgnoreError();
     q->reader.Close().IgnoreError();
     const std::set<int> after = OpenFds();
-    FIGURE("fork failure (RLIMIT_NPROC 1, uid %d): Fork: %s; Spawn: %s; ends consumed: %s; fds leaked: %d",
+    STRESS_FIGURE("fork failure (RLIMIT_NPROC 1, uid %d): Fork: %s; Spawn: %s; ends consumed: %s; fds leaked: %d",
            static_cast<int>(::getuid()), fork_msg.c_str(), spawn_msg.c_str(), consumed ? "yes" : "no",
            static_cast<int>(after.size()) - static_cast<int>(before.size()));
     CHILD_CHECK(fork_error, 7);

@@ -28,19 +28,7 @@
 namespace {
 
 using tubo_test::ForkChild;
-
-#define FIGURE(...)                     \
-  do {                                  \
-    std::printf("STRESS " __VA_ARGS__); \
-    std::printf("\n");                  \
-    std::fflush(stdout);                \
-  } while (0)
-
-int Scaled(int full) {
-  const char* s = std::getenv("TUBO_STRESS_SCALE");
-  const double scale = s != nullptr ? std::atof(s) : 1.0;
-  return std::max(1, static_cast<int>(full * scale));
-}
+using tubo_test::StressScaled;
 
 tubo::ForkOptions Options() {
   tubo::ForkOptions o;
@@ -65,7 +53,7 @@ double MsToExit(int pidfd, int timeout_ms) {
 }
 
 TEST(SupervisionStress, ClosedStdioPipesNeverLeakIntoWorkers) {
-  const int rounds = Scaled(300);
+  const int rounds = StressScaled(300);
   pid_t pid = ForkChild([rounds] {
     ::close(0);
     ::close(1);
@@ -102,7 +90,7 @@ void Reaper(int) {
 }
 
 TEST(SupervisionStress, ForeignReaperLosesNoStatus) {
-  const int rounds = Scaled(200);
+  const int rounds = StressScaled(200);
   pid_t pid = ForkChild([rounds] {
     struct sigaction sa = {};
     sa.sa_handler = Reaper;
@@ -120,14 +108,14 @@ TEST(SupervisionStress, ForeignReaperLosesNoStatus) {
         absl::StatusOr<tubo::ExitStatus> st = p->Wait();
         if (!st.ok()) {
           ++lost;
-        } else if (st->exited() && st->code() == code) {
+        } else if (st->exited() && st->exit_code() == code) {
           ++right;
         } else {
           ++wrong;
         }
       }
     }
-    FIGURE("foreign reaper (SIGCHLD handler reaping waitpid(-1)): %d children (fork, exec, self): "
+    STRESS_FIGURE("foreign reaper (SIGCHLD handler reaping waitpid(-1)): %d children (fork, exec, self): "
            "%d statuses right, %d wrong, %d lost; the handler reaped %d exec'd children, whose "
            "status came back from the pidfd",
            3 * rounds, right, wrong, lost, g_stolen.load());
@@ -137,7 +125,7 @@ TEST(SupervisionStress, ForeignReaperLosesNoStatus) {
 }
 
 TEST(SupervisionStress, WorkersDieWithASigkilledParent) {
-  const int rounds = Scaled(30);
+  const int rounds = StressScaled(30);
   const char* names[3] = {"fork", "exec", "self"};
   std::vector<double> ms[3];
   int survivors = 0;
@@ -174,16 +162,16 @@ TEST(SupervisionStress, WorkersDieWithASigkilledParent) {
     }
   }
   for (int i = 0; i < 3; ++i) {
-    FIGURE("parent SIGKILLed, %s worker: died after a median %.2f ms, at worst %.2f ms (%d rounds)",
+    STRESS_FIGURE("parent SIGKILLed, %s worker: died after a median %.2f ms, at worst %.2f ms (%d rounds)",
            names[i], Percentile(ms[i], 0.5), Percentile(ms[i], 1.0), rounds);
     EXPECT_LT(Percentile(ms[i], 1.0), 100.0) << names[i];
   }
-  FIGURE("parent SIGKILLed: %d workers of %d survived", survivors, 3 * rounds);
+  STRESS_FIGURE("parent SIGKILLed: %d workers of %d survived", survivors, 3 * rounds);
   EXPECT_EQ(survivors, 0);
 }
 
 TEST(SupervisionStress, StoppingWorkerTreesClosesTheirPipes) {
-  const int rounds = Scaled(50);
+  const int rounds = StressScaled(50);
   std::vector<double> ms;
   int missed = 0;
   for (int r = 0; r < rounds; ++r) {
@@ -209,7 +197,7 @@ TEST(SupervisionStress, StoppingWorkerTreesClosesTheirPipes) {
     }
     ::close(out[0]);
   }
-  FIGURE("worker trees (sh + 3 grandchildren holding the pipe), Stop of the group: reader saw EOF "
+  STRESS_FIGURE("worker trees (sh + 3 grandchildren holding the pipe), Stop of the group: reader saw EOF "
          "after a median %.2f ms, at worst %.2f ms; %d of %d missed EOF",
          Percentile(ms, 0.5), Percentile(ms, 1.0), missed, rounds);
   EXPECT_EQ(missed, 0);
@@ -227,7 +215,7 @@ TEST(SupervisionStress, DetachAtRlimitNprocKeepsTheChild) {
     struct rlimit rl = {1, 1};
     CHILD_CHECK(::setrlimit(RLIMIT_NPROC, &rl) == 0, 5);
     absl::Status st = p->Detach();
-    FIGURE("Detach at RLIMIT_NPROC: %s; handle still owns pid %d: %s", st.ToString().c_str(),
+    STRESS_FIGURE("Detach at RLIMIT_NPROC: %s; handle still owns pid %d: %s", st.ToString().c_str(),
            static_cast<int>(p->pid()), p->owns_child() ? "yes" : "no");
     CHILD_CHECK(!st.ok() && p->owns_child(), 6);
     CHILD_CHECK(p->Kill().ok() && p->Wait().ok(), 7);

@@ -1,7 +1,7 @@
-// Spawning tests/cpython_peer.py under the system CPython, with tubo ends
+// Spawning tests/end/cpython_peer.py under the system CPython, with tubo ends
 // handed over as inherited descriptors.
-#ifndef TUBO_TESTS_CPYTHON_PEER_H_
-#define TUBO_TESTS_CPYTHON_PEER_H_
+#ifndef TUBO_TESTS_END_CPYTHON_PEER_H_
+#define TUBO_TESTS_END_CPYTHON_PEER_H_
 
 #include <spawn.h>
 #include <sys/types.h>
@@ -26,7 +26,7 @@ inline std::string PeerScript() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   std::string root = srcdir ? srcdir : ".";
-  return root + "/" + (workspace ? workspace : "tubo") + "/tests/cpython_peer.py";
+  return root + "/" + (workspace ? workspace : "tubo") + "/tests/end/cpython_peer.py";
 }
 
 // Runs `cpython_peer.py args...` with each `fds[i].first` (an open, possibly
@@ -129,4 +129,4 @@ class Conversation {
 
 }  // namespace tubo_test
 
-#endif  // TUBO_TESTS_CPYTHON_PEER_H_
+#endif  // TUBO_TESTS_END_CPYTHON_PEER_H_

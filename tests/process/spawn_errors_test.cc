@@ -14,11 +14,7 @@
 namespace {
 
 using tubo_test::ForkChild;
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
+using tubo_test::TempPath;
 
 void ExpectSpawnError(absl::StatusOr<tubo::Process> p, const std::string& part) {
   ASSERT_FALSE(p.ok());

@@ -16,29 +16,21 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 #include "tubo/error.h"
 #include "tubo/pipe.h"
 
 namespace tubo {
 namespace {
 
+using ::tubo_test::NewPipe;
+using ::tubo_test::NewWaitSet;
+
 std::vector<uint64_t> Keys(std::initializer_list<uint64_t> keys) { return keys; }
 
 std::vector<uint64_t> Sorted(std::vector<uint64_t> keys) {
   std::sort(keys.begin(), keys.end());
   return keys;
-}
-
-WaitSet NewSet() {
-  absl::StatusOr<WaitSet> set = WaitSet::Create();
-  EXPECT_TRUE(set.ok()) << set.status();
-  return *std::move(set);
-}
-
-Pipe NewPipe() {
-  absl::StatusOr<Pipe> pipe = Pipe::Create();
-  EXPECT_TRUE(pipe.ok()) << pipe.status();
-  return *std::move(pipe);
 }
 
 // True if poll(2) says `fd` has something to read right now.
@@ -54,13 +46,13 @@ std::vector<uint64_t> WaitOk(WaitSet& set, absl::Duration timeout) {
 }
 
 TEST(WaitSet, CreateGivesAnEmptySet) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   EXPECT_EQ(set.size(), 0u);
   EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({}));
 }
 
 TEST(WaitSet, NothingReadyTimesOut) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
   const absl::Time start = absl::Now();
@@ -69,7 +61,7 @@ TEST(WaitSet, NothingReadyTimesOut) {
 }
 
 TEST(WaitSet, ZeroTimeoutOnlyLooks) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
   EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({}));
@@ -78,14 +70,14 @@ TEST(WaitSet, ZeroTimeoutOnlyLooks) {
 }
 
 TEST(WaitSet, NegativeTimeoutOnlyLooks) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
   EXPECT_EQ(WaitOk(set, absl::Seconds(-1)), Keys({}));
 }
 
 TEST(WaitSet, ReportsExactlyTheReadyEnd) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   std::vector<Pipe> pipes;
   for (int i = 0; i < 8; ++i) pipes.push_back(NewPipe());
   for (uint64_t i = 0; i < pipes.size(); ++i) ASSERT_TRUE(set.Add(pipes[i].reader, 100 + i).ok());
@@ -94,7 +86,7 @@ TEST(WaitSet, ReportsExactlyTheReadyEnd) {
 }
 
 TEST(WaitSet, ReportsEveryReadyEnd) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   std::vector<Pipe> pipes;
   for (int i = 0; i < 6; ++i) pipes.push_back(NewPipe());
   for (uint64_t i = 0; i < pipes.size(); ++i) ASSERT_TRUE(set.Add(pipes[i].reader, i).ok());
@@ -105,7 +97,7 @@ TEST(WaitSet, ReportsEveryReadyEnd) {
 }
 
 TEST(WaitSet, NothingIsConsumed) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 7).ok());
   ASSERT_TRUE(pipe.writer.Send("kept").ok());
@@ -118,7 +110,7 @@ TEST(WaitSet, NothingIsConsumed) {
 }
 
 TEST(WaitSet, EndOfStreamCountsAsReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 3).ok());
   ASSERT_TRUE(pipe.writer.Close().ok());
@@ -126,7 +118,7 @@ TEST(WaitSet, EndOfStreamCountsAsReady) {
 }
 
 TEST(WaitSet, DuplexEndReadyWhenPeerSends) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   absl::StatusOr<DuplexPipe> duplex = DuplexPipe::Create();
   ASSERT_TRUE(duplex.ok());
   ASSERT_TRUE(set.Add(duplex->first, 1).ok());
@@ -137,7 +129,7 @@ TEST(WaitSet, DuplexEndReadyWhenPeerSends) {
 }
 
 TEST(WaitSet, DuplexEndReadyAfterPeerShutsDownWrite) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   absl::StatusOr<DuplexPipe> duplex = DuplexPipe::Create();
   ASSERT_TRUE(duplex.ok());
   ASSERT_TRUE(set.Add(duplex->second, 2).ok());
@@ -146,7 +138,7 @@ TEST(WaitSet, DuplexEndReadyAfterPeerShutsDownWrite) {
 }
 
 TEST(WaitSet, ReadAheadCountsAsReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 9).ok());
   ASSERT_TRUE(pipe.writer.Send("one").ok());
@@ -165,7 +157,7 @@ TEST(WaitSet, ReadAheadCountsAsReady) {
 TEST(WaitSet, ReadAheadLeftAfterAnEarlierWaitCountsAsReady) {
   // The set caches what it found ready in user space between waits; a
   // receive that leaves read-ahead must still be seen by the next wait.
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   Pipe other = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 9).ok());
@@ -182,7 +174,7 @@ TEST(WaitSet, ReadAheadLeftAfterAnEarlierWaitCountsAsReady) {
 }
 
 TEST(WaitSet, EndClosedAfterAnEarlierWaitIsReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe first = NewPipe();
   Pipe second = NewPipe();
   ASSERT_TRUE(set.Add(first.reader, 1).ok());
@@ -193,7 +185,7 @@ TEST(WaitSet, EndClosedAfterAnEarlierWaitIsReady) {
 }
 
 TEST(WaitSet, ReadAheadDrainedIsNotReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 9).ok());
   ASSERT_TRUE(pipe.writer.Send("one").ok());
@@ -204,7 +196,7 @@ TEST(WaitSet, ReadAheadDrainedIsNotReady) {
 }
 
 TEST(WaitSet, ReadAheadInDuplexEndCountsAsReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   absl::StatusOr<DuplexPipe> duplex = DuplexPipe::Create();
   ASSERT_TRUE(duplex.ok());
   ASSERT_TRUE(set.Add(duplex->second, 4).ok());
@@ -216,7 +208,7 @@ TEST(WaitSet, ReadAheadInDuplexEndCountsAsReady) {
 }
 
 TEST(WaitSet, ReadAheadAndReadableReportTheKeyOnce) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 9).ok());
   ASSERT_TRUE(pipe.writer.Send("one").ok());
@@ -228,7 +220,7 @@ TEST(WaitSet, ReadAheadAndReadableReportTheKeyOnce) {
 }
 
 TEST(WaitSet, HeaderLeftByTooSmallRecvIntoCountsAsReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 2).ok());
   ASSERT_TRUE(pipe.writer.Send(std::string(100, 'x')).ok());
@@ -239,7 +231,7 @@ TEST(WaitSet, HeaderLeftByTooSmallRecvIntoCountsAsReady) {
 }
 
 TEST(WaitSet, StickyFramingErrorCountsAsReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 5).ok());
   const unsigned char bad_header[4] = {0xff, 0xff, 0xff, 0xfe};  // length -2
@@ -252,7 +244,7 @@ TEST(WaitSet, StickyFramingErrorCountsAsReady) {
 }
 
 TEST(WaitSet, RemoveStopsWatching) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe a = NewPipe();
   Pipe b = NewPipe();
   ASSERT_TRUE(set.Add(a.reader, 1).ok());
@@ -265,7 +257,7 @@ TEST(WaitSet, RemoveStopsWatching) {
 }
 
 TEST(WaitSet, RemovedEndCanBeAddedAgain) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
   ASSERT_TRUE(set.Remove(1).ok());
@@ -275,13 +267,13 @@ TEST(WaitSet, RemovedEndCanBeAddedAgain) {
 }
 
 TEST(WaitSet, RemoveUnknownKeyIsAnError) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   absl::Status s = set.Remove(42);
   EXPECT_EQ(ErrorOf(s), Error::kInvalidArgument) << s;
 }
 
 TEST(WaitSet, DuplicateKeyIsAnError) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe a = NewPipe();
   Pipe b = NewPipe();
   ASSERT_TRUE(set.Add(a.reader, 1).ok());
@@ -294,7 +286,7 @@ TEST(WaitSet, DuplicateKeyIsAnError) {
 }
 
 TEST(WaitSet, SameEndUnderTwoKeysIsAnError) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
   absl::Status s = set.Add(pipe.reader, 2);
@@ -303,7 +295,7 @@ TEST(WaitSet, SameEndUnderTwoKeysIsAnError) {
 }
 
 TEST(WaitSet, AddingAClosedEndIsAnError) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   ReadEnd closed_read;
   EXPECT_EQ(ErrorOf(set.Add(closed_read, 1)), Error::kClosed);
   DuplexEnd closed_duplex;
@@ -313,7 +305,7 @@ TEST(WaitSet, AddingAClosedEndIsAnError) {
 
 TEST(WaitSet, EndClosedAfterAddIsReady) {
   // Its receive calls fail at once (Error::kClosed), so waiting must not block.
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
   ASSERT_TRUE(pipe.reader.Close().ok());
@@ -323,7 +315,7 @@ TEST(WaitSet, EndClosedAfterAddIsReady) {
 }
 
 TEST(WaitSet, MovedSetKeepsItsEntries) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
   WaitSet moved = std::move(set);
@@ -342,7 +334,7 @@ TEST(WaitSet, OneReadyAmong1024Ends) {
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
     if (limit.rlim_cur < 2200) GTEST_SKIP() << "RLIMIT_NOFILE too low: " << limit.rlim_cur;
   }
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   std::vector<Pipe> pipes;
   pipes.reserve(1024);
   for (int i = 0; i < 1024; ++i) pipes.push_back(NewPipe());
@@ -354,7 +346,7 @@ TEST(WaitSet, OneReadyAmong1024Ends) {
 }
 
 TEST(WaitSet, ForkedChildWritingLaterWakesTheWait) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe quiet = NewPipe();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(quiet.reader, 1).ok());
@@ -388,7 +380,7 @@ TEST(WaitSet, SignalsDoNotCutTheTimeoutShort) {
   struct itimerval timer = {{0, 10000}, {0, 10000}};
   ASSERT_EQ(::setitimer(ITIMER_REAL, &timer, nullptr), 0);
 
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = NewPipe();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
   const absl::Time start = absl::Now();

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 #include "tubo/error.h"
 #include "tubo/pipe.h"
 #include "tubo/process.h"
@@ -20,6 +21,8 @@
 
 namespace tubo {
 namespace {
+
+using ::tubo_test::NewWaitSet;
 
 std::vector<uint64_t> Keys(std::initializer_list<uint64_t> keys) { return keys; }
 
@@ -48,14 +51,8 @@ Process ForkChild(absl::Duration delay, Body body) {
   return process;
 }
 
-WaitSet NewSet() {
-  absl::StatusOr<WaitSet> set = WaitSet::Create();
-  EXPECT_TRUE(set.ok()) << set.status();
-  return *std::move(set);
-}
-
 TEST(WaitSetProcess, ChildExitWakesTheWait) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Process child = ForkChild(absl::Milliseconds(200), [] { return 3; });
   ASSERT_TRUE(set.Add(child, 1).ok());
   const absl::Time start = absl::Now();
@@ -67,7 +64,7 @@ TEST(WaitSetProcess, ChildExitWakesTheWait) {
 }
 
 TEST(WaitSetProcess, RunningChildIsNotReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Process child = ForkChild(absl::Seconds(30), [] { return 0; });
   ASSERT_TRUE(set.Add(child, 1).ok());
   EXPECT_EQ(WaitOk(set, absl::Milliseconds(100)), Keys({}));
@@ -79,7 +76,7 @@ TEST(WaitSetProcess, RunningChildIsNotReady) {
 }
 
 TEST(WaitSetProcess, ReapedProcessIsAlwaysReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Process child = ForkChild(absl::ZeroDuration(), [] { return 0; });
   ASSERT_TRUE(child.Wait().ok());
   ASSERT_FALSE(child.owns_child());
@@ -89,7 +86,7 @@ TEST(WaitSetProcess, ReapedProcessIsAlwaysReady) {
 }
 
 TEST(WaitSetProcess, ProcessReapedAfterAddIsReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Process child = ForkChild(absl::ZeroDuration(), [] { return 0; });
   ASSERT_TRUE(set.Add(child, 8).ok());
   ASSERT_TRUE(child.Wait().ok());  // closes the pidfd: epoll forgets it
@@ -98,7 +95,7 @@ TEST(WaitSetProcess, ProcessReapedAfterAddIsReady) {
 }
 
 TEST(WaitSetProcess, ProcessReapedAfterAnEarlierWaitIsReady) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Process child = ForkChild(absl::Seconds(30), [] { return 0; });
   ASSERT_TRUE(set.Add(child, 8).ok());
   EXPECT_EQ(WaitOk(set, absl::ZeroDuration()), Keys({}));
@@ -108,14 +105,14 @@ TEST(WaitSetProcess, ProcessReapedAfterAnEarlierWaitIsReady) {
 }
 
 TEST(WaitSetProcess, EmptyHandleIsAnError) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Process empty;
   EXPECT_EQ(ErrorOf(set.Add(empty, 1)), Error::kClosed);
   EXPECT_EQ(set.size(), 0u);
 }
 
 TEST(WaitSetProcess, DuplicateKeyIsAnError) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Process child = ForkChild(absl::ZeroDuration(), [] { return 0; });
   Pipe pipe = *Pipe::Create();
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());
@@ -124,7 +121,7 @@ TEST(WaitSetProcess, DuplicateKeyIsAnError) {
 }
 
 TEST(WaitSetProcess, EndsAndProcessesTogether) {
-  WaitSet set = NewSet();
+  WaitSet set = NewWaitSet();
   Pipe pipe = *Pipe::Create();
   Process writer = ForkChild(absl::Milliseconds(100), [&pipe] {
     return pipe.writer.Send("from the child").ok() ? 0 : 1;

@@ -15,18 +15,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 #include "tubo/error.h"
 
 namespace tubo {
 namespace {
 
-std::string Message(const absl::Status& status) { return std::string(status.message()); }
+using ::tubo_test::IsCloexec;
+using ::tubo_test::IsOpen;
+using ::tubo_test::MessageHas;
 
-// Whether `status`'s message contains `part` (googletest only: no gmock here).
-::testing::AssertionResult MessageHas(const absl::Status& status, const std::string& part) {
-  if (absl::StrContains(status.message(), part)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << status.message() << "\" lacks \"" << part << "\"";
-}
+std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
 void ExpectParseError(const std::string& value, const std::string& substring) {
   absl::StatusOr<std::vector<ChannelSpec>> specs = ParseChannelSpec(value);
@@ -34,13 +33,6 @@ void ExpectParseError(const std::string& value, const std::string& substring) {
   EXPECT_EQ(ErrorOf(specs.status()), Error::kChannel) << specs.status();
   EXPECT_TRUE(MessageHas(specs.status(), substring)) << "for \"" << value << "\"";
 }
-
-bool IsCloseOnExec(int fd) {
-  const int flags = ::fcntl(fd, F_GETFD);
-  return flags >= 0 && (flags & FD_CLOEXEC) != 0;
-}
-
-bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
 
 // Two raw descriptors, as a spawner would leave them in a worker: not
 // close-on-exec. Closes whichever the test did not hand over.
@@ -296,12 +288,12 @@ TEST(TakeChannel, DuplexEndTalksBothWays) {
 TEST(TakeChannel, MakesTheFdCloseOnExec) {
   RawPair pipe;
   MakePipe(pipe);
-  ASSERT_FALSE(IsCloseOnExec(pipe.fds[0]));
+  ASSERT_FALSE(IsCloexec(pipe.fds[0]));
   SetChannels(absl::StrCat("take_cloexec:", pipe.fds[0], ":r"));
   absl::StatusOr<ReadEnd> in = TakeReadEnd("take_cloexec");
   ASSERT_TRUE(in.ok()) << in.status();
   pipe.Give(0);
-  EXPECT_TRUE(IsCloseOnExec(in->fd().get()));
+  EXPECT_TRUE(IsCloexec(in->fd().get()));
 }
 
 TEST(TakeChannel, MissingVariableIsAnError) {

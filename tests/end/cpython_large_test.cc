@@ -6,7 +6,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/cpython_peer.h"
+#include "tests/end/cpython_peer.h"
 #include "tests/test_util.h"
 #include "tubo/tubo.h"
 

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/cpython_peer.h"
+#include "tests/end/cpython_peer.h"
 #include "tests/test_util.h"
 #include "tubo/tubo.h"
 

@@ -11,26 +11,11 @@
 
 namespace {
 
+using tubo_test::ExpectMessage;
 using tubo_test::IsClosed;
 using tubo_test::IsOpen;
-
-tubo::Pipe NewPipe() {
-  absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
-  if (!pipe.ok()) std::abort();
-  return std::move(*pipe);
-}
-
-tubo::DuplexPipe NewDuplex() {
-  absl::StatusOr<tubo::DuplexPipe> pipe = tubo::DuplexPipe::Create();
-  if (!pipe.ok()) std::abort();
-  return std::move(*pipe);
-}
-
-void ExpectMessage(const absl::StatusOr<std::optional<tubo::Bytes>>& m, std::string_view want) {
-  ASSERT_TRUE(m.ok()) << m.status();
-  ASSERT_TRUE(m->has_value()) << "EOF instead of a message";
-  EXPECT_EQ((*m)->view(), want);
-}
+using tubo_test::NewDuplex;
+using tubo_test::NewPipe;
 
 // Every operation of a closed end fails with Error::kClosed.
 void ExpectAllClosed(tubo::ReadEnd& end) {

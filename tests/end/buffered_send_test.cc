@@ -8,26 +8,12 @@
 
 namespace {
 
+using tubo_test::ExpectEof;
+using tubo_test::ExpectMessage;
 using tubo_test::ForkChild;
 using tubo_test::IsPattern;
+using tubo_test::NewPipe;
 using tubo_test::Pattern;
-
-tubo::Pipe NewPipe() {
-  absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
-  if (!pipe.ok()) std::abort();
-  return std::move(*pipe);
-}
-
-void ExpectMessage(const absl::StatusOr<std::optional<tubo::Bytes>>& m, std::string_view want) {
-  ASSERT_TRUE(m.ok()) << m.status();
-  ASSERT_TRUE(m->has_value()) << "EOF instead of a message";
-  EXPECT_EQ((*m)->view(), want);
-}
-
-void ExpectEof(const absl::StatusOr<std::optional<tubo::Bytes>>& m) {
-  ASSERT_TRUE(m.ok()) << m.status();
-  EXPECT_FALSE(m->has_value()) << "a message instead of EOF";
-}
 
 // True if `end` has something to receive right now.
 template <typename End>
