@@ -34,6 +34,7 @@
 #include "tubo/internal/child.h"
 #include "tubo/internal/fork.h"
 #include "tubo/internal/io.h"
+#include "tubo/internal/spawner_thread.h"
 #include "tubo/fork.h"
 
 namespace tubo {
@@ -160,7 +161,8 @@ absl::Status PrepareForChild(DuplexEnd& end) { return end.Flush(); }
 absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<int>& keep,
                                   absl::FunctionRef<int()> child) {
   if (!options.allow_threads) {
-    int threads = CountThreads();
+    // tubo's own spawner thread (internal/spawner_thread.h) is not a risk.
+    const int threads = CountThreads() - (SpawnerThreadRunning() ? 1 : 0);
     if (threads > 1) {
       return ForkError(absl::FailedPreconditionError(absl::StrCat(
           "fork: the parent runs ", threads,

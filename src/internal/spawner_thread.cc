@@ -3,6 +3,9 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 
 #include <condition_variable>
 #include <cstdint>
@@ -22,11 +25,40 @@ class SpawnerThread {
   // Runs `job` on the thread and returns once it ran; false (with errno-like
   // `*err`) if the thread cannot be created.
   static bool Run(const std::function<void()>& job, int* err) {
-    static SpawnerThread* const spawner = new SpawnerThread();
-    return spawner->Submit(job, err);
+    return Current()->Submit(job, err);
+  }
+
+  // True if this process (not a forked parent of it) has its spawner thread.
+  static bool Running() {
+    SpawnerThread* s = instance.load(std::memory_order_acquire);
+    return s != nullptr && s->owner_ == ::getpid() && s->started();
   }
 
  private:
+  explicit SpawnerThread(pid_t owner) : owner_(owner) {}
+
+  // This process's spawner. A forked child inherits the parent's object but
+  // not its thread (and maybe a locked mutex): it gets a new one, and the
+  // inherited one is left alone.
+  static SpawnerThread* Current() {
+    static std::mutex create_mu;
+    std::lock_guard<std::mutex> lock(create_mu);
+    SpawnerThread* s = instance.load(std::memory_order_acquire);
+    if (s == nullptr || s->owner_ != ::getpid()) {
+      s = new SpawnerThread(::getpid());
+      instance.store(s, std::memory_order_release);
+    }
+    return s;
+  }
+
+  bool started() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return started_;
+  }
+
+  static inline std::atomic<SpawnerThread*> instance{nullptr};
+  const pid_t owner_;
+
   bool Submit(const std::function<void()>& job, int* err) {
     std::unique_lock<std::mutex> lock(mu_);
     if (!started_) {
@@ -88,6 +120,8 @@ class SpawnerThread {
 bool RunOnSpawnerThread(const std::function<void()>& job, int* err) {
   return SpawnerThread::Run(job, err);
 }
+
+bool SpawnerThreadRunning() { return SpawnerThread::Running(); }
 
 }  // namespace internal
 }  // namespace tubo

@@ -210,3 +210,44 @@ TEST(ProcessGroup, KillGroupReachesAForkWorkersChildren) {
 }
 
 }  // namespace
+
+namespace {
+
+// tubo's spawner thread (started by a die-with-parent spawn from a thread
+// other than the main one) does not make Fork refuse the process, and a
+// forked child that spawns from a thread gets a spawner of its own.
+TEST(DieWithParent, TheSpawnerThreadDoesNotBlockFork) {
+#if defined(__SANITIZE_THREAD__)
+#define TUBO_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TUBO_TEST_TSAN 1
+#endif
+#endif
+#ifdef TUBO_TEST_TSAN
+  GTEST_SKIP() << "ThreadSanitizer runs a thread of its own: Fork always needs allow_threads";
+#endif
+  pid_t pid = tubo_test::ForkChild([] {
+    bool spawned = false;
+    std::thread([&] {
+      absl::StatusOr<tubo::Process> p = tubo::Command("/bin/true").Spawn();
+      spawned = p.ok() && p->Wait().ok();
+    }).join();
+    CHILD_CHECK(spawned, 2);
+    absl::StatusOr<tubo::Process> forked = tubo::Fork([] {
+      bool again = false;
+      std::thread([&] {
+        absl::StatusOr<tubo::Process> p = tubo::Command("/bin/true").Spawn();
+        again = p.ok() && p->Wait().ok();
+      }).join();
+      return again ? 0 : 5;
+    });
+    CHILD_CHECK(forked.ok(), 3);
+    absl::StatusOr<tubo::ExitStatus> st = forked->Wait();
+    CHILD_CHECK(st.ok() && st->success(), 4);
+    return 0;
+  });
+  EXPECT_CHILD_OK(pid);
+}
+
+}  // namespace

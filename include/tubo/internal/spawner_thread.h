@@ -14,6 +14,11 @@ namespace internal {
 // pthread_create errno in `*err`, if the thread cannot be created.
 bool RunOnSpawnerThread(const std::function<void()>& job, int* err);
 
+// True if this process runs its spawner thread. Fork does not count it among
+// the threads that make forking unsafe: it holds no lock a forked callable
+// could need (only its own, and a forked child gets a spawner of its own).
+bool SpawnerThreadRunning();
+
 }  // namespace internal
 }  // namespace tubo
 
