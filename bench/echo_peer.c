@@ -89,7 +89,8 @@ int main(void) {
   for (;;) {
     if (!fill(in, 4, 1)) return 0;
     const unsigned char *h = (const unsigned char *)buf + begin;
-    int32_t len32 = (int32_t)((uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3]);
+    int32_t len32 =
+        (int32_t)((uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3]);
     size_t hdr = 4;
     uint64_t len;
     if (len32 == -1) {

@@ -165,11 +165,12 @@ int Sink(size_t size, Tp mode, tubo::ReadEnd in, tubo::WriteEnd status) {
 void Throughput(size_t size, long n, Tp mode) {
   tubo::Pipe data = Check(tubo::Pipe::Create(), "pipe");
   tubo::Pipe status = Check(tubo::Pipe::Create(), "pipe");
-  tubo::Process child = Check(
-      tubo::Fork([size, mode](tubo::ReadEnd in, tubo::WriteEnd st) {
-        return Sink(size, mode, std::move(in), std::move(st));
-      }, std::move(data.reader), std::move(status.writer)),
-      "fork");
+  tubo::Process child = Check(tubo::Fork(
+                                  [size, mode](tubo::ReadEnd in, tubo::WriteEnd st) {
+                                    return Sink(size, mode, std::move(in), std::move(st));
+                                  },
+                                  std::move(data.reader), std::move(status.writer)),
+                              "fork");
   tubo::WriteEnd& out = data.writer;
   if (mode == Tp::kBatched || mode == Tp::kBatchedInto) {
     Check(out.SetSendBufferSize(tubo::kDefaultSendBufferSize), "buffer");
@@ -233,9 +234,9 @@ void PingPong(size_t size, long iters, long warm, int pin) {
   tubo::Pipe p2c = Check(tubo::Pipe::Create(), "pipe");
   tubo::Pipe c2p = Check(tubo::Pipe::Create(), "pipe");
   tubo::Process child = Check(
-      tubo::Fork([pin](tubo::ReadEnd in, tubo::WriteEnd out) {
-        return Echo(pin, std::move(in), std::move(out));
-      }, std::move(p2c.reader), std::move(c2p.writer)),
+      tubo::Fork([pin](tubo::ReadEnd in,
+                       tubo::WriteEnd out) { return Echo(pin, std::move(in), std::move(out)); },
+                 std::move(p2c.reader), std::move(c2p.writer)),
       "fork");
   std::string msg(size, '\xcd');
   std::vector<uint64_t> lat;
@@ -319,8 +320,9 @@ void SpawnOnce(How how) {
     }
     case How::kSelfReady: {
       tubo::Pipe pipe = Check(tubo::Pipe::Create(), "pipe");
-      tubo::Process p = Check(
-          tubo::Command::Self("ready").Channel("out", std::move(pipe.writer)).Spawn(), "spawn self");
+      tubo::Process p =
+          Check(tubo::Command::Self("ready").Channel("out", std::move(pipe.writer)).Spawn(),
+                "spawn self");
       auto m = Check(pipe.reader.Recv(), "recv ready");
       if (!m || m->view() != "!") Die("self", absl::InternalError("no ready message"));
       st = Check(p.Wait(), "wait");

@@ -76,10 +76,10 @@
 #define TUBO_VERSION_NUMBER \
   (TUBO_VERSION_MAJOR * 10000 + TUBO_VERSION_MINOR * 100 + TUBO_VERSION_PATCH)
 
-#include "tubo_common.h"
-#include "tubo_end.h"
 #include "tubo_channel.h"
 #include "tubo_command.h"
+#include "tubo_common.h"
+#include "tubo_end.h"
 #include "tubo_entry.h"
 #include "tubo_fork.h"
 #include "tubo_process.h"

@@ -38,7 +38,8 @@ int tubo_channel_take_read_end(tubo_end **out, const char *name, tubo_error **er
 /** @brief Takes the channel `name` as a write end (mode `w`). See `tubo_channel_take_read_end`. */
 int tubo_channel_take_write_end(tubo_end **out, const char *name, tubo_error **err);
 
-/** @brief Takes the channel `name` as a duplex end (mode `rw`). See `tubo_channel_take_read_end`. */
+/** @brief Takes the channel `name` as a duplex end (mode `rw`). See `tubo_channel_take_read_end`.
+ */
 int tubo_channel_take_duplex_end(tubo_end **out, const char *name, tubo_error **err);
 
 #ifdef __cplusplus

@@ -53,7 +53,8 @@ int tubo_command_new(tubo_command **out, const char *program, tubo_error **err);
  */
 int tubo_command_new_self(tubo_command **out, const char *entry, tubo_error **err);
 
-/** @brief Frees `command` (consumed) and closes the ends and descriptors it still holds. NULL is allowed. */
+/** @brief Frees `command` (consumed) and closes the ends and descriptors it still holds. NULL is
+ * allowed. */
 void tubo_command_free(tubo_command *command);
 
 /** @brief Appends the argument `arg` (copied). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
@@ -62,20 +63,25 @@ int tubo_command_arg(tubo_command *command, const char *arg, tubo_error **err);
 /** @brief Sets `argv[0]` (copied). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_argv0(tubo_command *command, const char *argv0, tubo_error **err);
 
-/** @brief Whether a program name without `/` is looked up in PATH (`search` non-zero; the default). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Whether a program name without `/` is looked up in PATH (`search` non-zero; the default).
+ * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_search_path(tubo_command *command, int search, tubo_error **err);
 
-/** @brief Starts the child with an empty environment (plus what `tubo_command_env_set` adds). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Starts the child with an empty environment (plus what `tubo_command_env_set` adds).
+ * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_env_clear(tubo_command *command, tubo_error **err);
 
-/** @brief Sets `name=value` (both copied) in the child's environment. @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Sets `name=value` (both copied) in the child's environment. @return `TUBO_OK` or
+ * `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_env_set(tubo_command *command, const char *name, const char *value,
                          tubo_error **err);
 
-/** @brief Removes `name` (copied) from the child's environment. @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Removes `name` (copied) from the child's environment. @return `TUBO_OK` or
+ * `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_env_unset(tubo_command *command, const char *name, tubo_error **err);
 
-/** @brief Runs the child in directory `dir` (copied). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Runs the child in directory `dir` (copied). @return `TUBO_OK` or
+ * `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_working_directory(tubo_command *command, const char *dir, tubo_error **err);
 
 /**
@@ -102,7 +108,8 @@ int tubo_command_die_with_parent(tubo_command *command, int die, tubo_error **er
  */
 int tubo_command_new_process_group(tubo_command *command, int lead, tubo_error **err);
 
-/** @brief The child's `stream` (a `tubo_stdio_stream`) is the parent's own (the default). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief The child's `stream` (a `tubo_stdio_stream`) is the parent's own (the default). @return
+ * `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_command_stdio_inherit(tubo_command *command, int stream, tubo_error **err);
 
 /** @brief The child's `stream` is `/dev/null`. @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
@@ -114,8 +121,7 @@ int tubo_command_stdio_null(tubo_command *command, int stream, tubo_error **err)
  *
  * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`.
  */
-int tubo_command_stdio_path(tubo_command *command, int stream, const char *path,
-                            tubo_error **err);
+int tubo_command_stdio_path(tubo_command *command, int stream, const char *path, tubo_error **err);
 
 /**
  * @brief The child's `stream` is the descriptor `fd`, **consumed** even on
@@ -144,8 +150,7 @@ int tubo_command_stdio_end(tubo_command *command, int stream, tubo_end *end, tub
  * @param err optional error output (see the conventions in `tubo.h`).
  * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`.
  */
-int tubo_command_channel(tubo_command *command, const char *name, tubo_end *end,
-                         tubo_error **err);
+int tubo_command_channel(tubo_command *command, const char *name, tubo_end *end, tubo_error **err);
 
 /**
  * @brief Starts the child.

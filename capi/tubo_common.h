@@ -26,22 +26,24 @@ extern "C" {
  * `TUBO_CODE_C_ONLY_FIRST` down are the C ABI's own.
  */
 typedef enum tubo_code {
-  TUBO_OK = 0,                   /**< Success. */
-  TUBO_EOF = 1,                  /**< End of stream at a message boundary: a normal outcome. */
-  TUBO_E_OTHER = -1,             /**< A failure with no more specific kind. */
-  TUBO_E_INVALID_ARGUMENT = -2,  /**< A NULL or invalid argument, or the wrong kind of end. */
-  TUBO_E_SYSTEM = -3,            /**< A system call failed; the message has its errno text. */
-  TUBO_E_CLOSED = -4,            /**< The end or process handle is closed, released or detached. */
-  TUBO_E_TRUNCATED = -5,         /**< End of stream inside a message (the writer died mid-message). */
-  TUBO_E_BAD_LENGTH = -6,        /**< A frame header with a negative length other than -1. */
-  TUBO_E_TOO_LARGE = -7,         /**< A message longer than the end's maximum message size. */
-  TUBO_E_PEER_CLOSED = -8,       /**< A send to an end whose readers are all gone. */
-  TUBO_E_TIMEOUT = -9,           /**< A deadline passed. */
-  TUBO_E_SPAWN = -10,            /**< Starting a process failed (stage, program and errno in the message). */
-  TUBO_E_CHANNEL = -11,          /**< A worker channel is malformed, missing, taken, of the wrong mode, or not open. */
-  TUBO_CODE_C_ONLY_FIRST = -1000,   /**< Not a code: where the C ABI's own codes begin. */
-  TUBO_E_BUFFER_TOO_SMALL = -1000, /**< The caller's buffer cannot hold the next message (which stays unread). */
-  TUBO_E_NO_MEMORY = -1001       /**< Memory ran out. */
+  TUBO_OK = 0,                  /**< Success. */
+  TUBO_EOF = 1,                 /**< End of stream at a message boundary: a normal outcome. */
+  TUBO_E_OTHER = -1,            /**< A failure with no more specific kind. */
+  TUBO_E_INVALID_ARGUMENT = -2, /**< A NULL or invalid argument, or the wrong kind of end. */
+  TUBO_E_SYSTEM = -3,           /**< A system call failed; the message has its errno text. */
+  TUBO_E_CLOSED = -4,           /**< The end or process handle is closed, released or detached. */
+  TUBO_E_TRUNCATED = -5,   /**< End of stream inside a message (the writer died mid-message). */
+  TUBO_E_BAD_LENGTH = -6,  /**< A frame header with a negative length other than -1. */
+  TUBO_E_TOO_LARGE = -7,   /**< A message longer than the end's maximum message size. */
+  TUBO_E_PEER_CLOSED = -8, /**< A send to an end whose readers are all gone. */
+  TUBO_E_TIMEOUT = -9,     /**< A deadline passed. */
+  TUBO_E_SPAWN = -10, /**< Starting a process failed (stage, program and errno in the message). */
+  TUBO_E_CHANNEL =
+      -11, /**< A worker channel is malformed, missing, taken, of the wrong mode, or not open. */
+  TUBO_CODE_C_ONLY_FIRST = -1000, /**< Not a code: where the C ABI's own codes begin. */
+  TUBO_E_BUFFER_TOO_SMALL =
+      -1000, /**< The caller's buffer cannot hold the next message (which stays unread). */
+  TUBO_E_NO_MEMORY = -1001 /**< Memory ran out. */
 } tubo_code;
 
 /** @brief An error: a `tubo_code` and a message. Opaque. */
@@ -92,7 +94,8 @@ int tubo_error_code(const tubo_error *error);
  */
 const char *tubo_error_message(const tubo_error *error);
 
-/** @brief A short static name for `code` (`"eof"`, `"truncated"`, ...), `"unknown"` otherwise. Thread-safe. */
+/** @brief A short static name for `code` (`"eof"`, `"truncated"`, ...), `"unknown"` otherwise.
+ * Thread-safe. */
 const char *tubo_code_name(int code);
 
 /* ------------------------------------------------------------------------ */

@@ -21,9 +21,9 @@ extern "C" {
  * @brief The kind of a pipe end.
  */
 typedef enum tubo_end_kind {
-  TUBO_END_READ = 1,   /**< Receives only (the read end of a simplex pipe). */
-  TUBO_END_WRITE = 2,  /**< Sends only (the write end of a simplex pipe). */
-  TUBO_END_DUPLEX = 3  /**< Sends and receives (an end of a duplex pipe). */
+  TUBO_END_READ = 1,  /**< Receives only (the read end of a simplex pipe). */
+  TUBO_END_WRITE = 2, /**< Sends only (the write end of a simplex pipe). */
+  TUBO_END_DUPLEX = 3 /**< Sends and receives (an end of a duplex pipe). */
 } tubo_end_kind;
 
 /* ------------------------------------------------------------------------ */
@@ -241,17 +241,20 @@ int tubo_end_close_write(tubo_end *end, tubo_error **err);
  */
 int tubo_end_set_max_message_size(tubo_end *end, uint64_t max, tubo_error **err);
 
-/** @brief The largest message a read or duplex end (borrowed) accepts; 0 for NULL or a write end. */
+/** @brief The largest message a read or duplex end (borrowed) accepts; 0 for NULL or a write end.
+ */
 uint64_t tubo_end_max_message_size(const tubo_end *end);
 
 /**
- * @brief Sets the send buffer of a write or duplex end (borrowed) to `capacity` bytes (0: unbuffered).
+ * @brief Sets the send buffer of a write or duplex end (borrowed) to `capacity` bytes (0:
+ * unbuffered).
  *
  * @return `TUBO_OK`, a flush error, or `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_end_set_send_buffer_size(tubo_end *end, size_t capacity, tubo_error **err);
 
-/** @brief The send buffer capacity of a write or duplex end (borrowed); 0 if unbuffered, NULL or a read end. */
+/** @brief The send buffer capacity of a write or duplex end (borrowed); 0 if unbuffered, NULL or a
+ * read end. */
 size_t tubo_end_send_buffer_size(const tubo_end *end);
 
 /**
@@ -271,7 +274,8 @@ int tubo_end_flush(tubo_end *end, tubo_error **err);
  */
 int tubo_end_flush_timeout(tubo_end *end, int64_t timeout_ms, tubo_error **err);
 
-/** @brief Bytes a write or duplex `end` (borrowed) has accepted but not yet written (a committed rest plus the send buffer); 0 for NULL or a read end. */
+/** @brief Bytes a write or duplex `end` (borrowed) has accepted but not yet written (a committed
+ * rest plus the send buffer); 0 for NULL or a read end. */
 size_t tubo_end_unsent_bytes(const tubo_end *end);
 
 #ifdef __cplusplus

@@ -82,7 +82,8 @@ int tubo_process_wait_timeout(int *out, tubo_process *process, int64_t timeout_m
  */
 int tubo_process_try_wait(int *out, tubo_process *process, tubo_error **err);
 
-/** @brief Sends the signal `signo` through the pidfd (never to a recycled pid). @return `TUBO_OK`, `TUBO_E_CLOSED`, `TUBO_E_SYSTEM`, `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Sends the signal `signo` through the pidfd (never to a recycled pid). @return `TUBO_OK`,
+ * `TUBO_E_CLOSED`, `TUBO_E_SYSTEM`, `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_process_signal(tubo_process *process, int signo, tubo_error **err);
 
 /** @brief Sends SIGTERM. See `tubo_process_signal`. */
@@ -121,13 +122,16 @@ int tubo_process_leads_group(const tubo_process *process);
  */
 int tubo_process_detach(tubo_process *process, tubo_error **err);
 
-/** @brief Stop sequence: how long to wait for the child to exit by itself (ms, negative: forever). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Stop sequence: how long to wait for the child to exit by itself (ms, negative: forever).
+ * @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_process_set_stop_grace(tubo_process *process, int64_t grace_ms, tubo_error **err);
 
-/** @brief Stop sequence: the signal sent after the grace period (0: straight to SIGKILL). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Stop sequence: the signal sent after the grace period (0: straight to SIGKILL). @return
+ * `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_process_set_stop_signal(tubo_process *process, int signo, tubo_error **err);
 
-/** @brief Stop sequence: how long to wait after the signal before SIGKILL (ms). @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT`. */
+/** @brief Stop sequence: how long to wait after the signal before SIGKILL (ms). @return `TUBO_OK`
+ * or `TUBO_E_INVALID_ARGUMENT`. */
 int tubo_process_set_stop_timeout(tubo_process *process, int64_t timeout_ms, tubo_error **err);
 
 /** @brief 1 if the child (borrowed handle) has been reaped, so its exit status is known; else 0. */
@@ -148,7 +152,8 @@ int tubo_process_term_signal(const tubo_process *process);
 /** @brief 1 if a signal killed the child and it dumped core; else 0. */
 int tubo_process_core_dumped(const tubo_process *process);
 
-/** @brief The Python-style exit code (code, or -signal) once reaped; 0 before (check `tubo_process_reaped`). */
+/** @brief The Python-style exit code (code, or -signal) once reaped; 0 before (check
+ * `tubo_process_reaped`). */
 int tubo_process_returncode(const tubo_process *process);
 
 #ifdef __cplusplus

@@ -18,8 +18,7 @@ Bytes& Bytes::operator=(const Bytes& other) {
 }
 
 Bytes::Bytes(Bytes&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)) {}
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
 
 Bytes& Bytes::operator=(Bytes&& other) noexcept {
   if (this != &other) {

@@ -47,9 +47,7 @@ absl::Status EntryError(size_t index, absl::string_view entry, absl::string_view
       "parse ", kChannelsEnvVar, ": entry ", index + 1, " ", Quote(entry), ": ", what)));
 }
 
-bool IsValidMode(absl::string_view mode) {
-  return mode == "r" || mode == "w" || mode == "rw";
-}
+bool IsValidMode(absl::string_view mode) { return mode == "r" || mode == "w" || mode == "rw"; }
 
 // Parses a descriptor number: decimal digits only (no sign, no spaces, which
 // absl::SimpleAtoi would accept), 3 to 2^31-1.
@@ -89,50 +87,50 @@ absl::StatusOr<OwnedFd> TakeChannel(absl::string_view name, absl::string_view mo
                                     absl::string_view end_type) {
   const std::string op = absl::StrCat("take channel ", Quote(name));
   if (!IsValidChannelName(ToStd(name))) {
-    return ChannelError(absl::InvalidArgumentError(absl::StrCat(
-        op, ": not a valid channel name (1 to 64 of [A-Za-z0-9_.-])")));
+    return ChannelError(absl::InvalidArgumentError(
+        absl::StrCat(op, ": not a valid channel name (1 to 64 of [A-Za-z0-9_.-])")));
   }
   const char* value = std::getenv(kChannelsEnvVar);
   if (value == nullptr) {
-    return ChannelError(absl::FailedPreconditionError(
-        absl::StrCat(op, ": ", kChannelsEnvVar, " is not set")));
+    return ChannelError(
+        absl::FailedPreconditionError(absl::StrCat(op, ": ", kChannelsEnvVar, " is not set")));
   }
   absl::StatusOr<std::vector<ChannelSpec>> specs = ParseChannelSpec(std::string_view(value));
   if (!specs.ok()) {
-    return ChannelError(absl::InvalidArgumentError(
-        absl::StrCat(op, ": ", specs.status().message())));
+    return ChannelError(
+        absl::InvalidArgumentError(absl::StrCat(op, ": ", specs.status().message())));
   }
   const ChannelSpec* spec = nullptr;
   for (const ChannelSpec& s : *specs) {
     if (s.name == name) spec = &s;
   }
   if (spec == nullptr) {
-    return ChannelError(absl::NotFoundError(
-        absl::StrCat(op, ": no such channel in ", kChannelsEnvVar)));
+    return ChannelError(
+        absl::NotFoundError(absl::StrCat(op, ": no such channel in ", kChannelsEnvVar)));
   }
   if (spec->mode != mode) {
-    return ChannelError(absl::FailedPreconditionError(absl::StrCat(
-        op, ": mode is \"", spec->mode, "\", ", end_type, " needs \"", mode, "\"")));
+    return ChannelError(absl::FailedPreconditionError(
+        absl::StrCat(op, ": mode is \"", spec->mode, "\", ", end_type, " needs \"", mode, "\"")));
   }
 
   TakenNames& taken = Taken();
   std::lock_guard<std::mutex> lock(taken.mu);
   if (taken.names.contains(name)) {
-    return ChannelError(absl::FailedPreconditionError(
-        absl::StrCat(op, ": already taken in this process")));
+    return ChannelError(
+        absl::FailedPreconditionError(absl::StrCat(op, ": already taken in this process")));
   }
   const int flags = ::fcntl(spec->fd, F_GETFD);
   if (flags < 0) {
     const int err = errno;
-    return ChannelError(absl::FailedPreconditionError(absl::StrCat(
-        op, ": fd ", spec->fd, " is not open (", absl::ErrnoToStatus(err, "fcntl").message(),
-        ")")));
+    return ChannelError(absl::FailedPreconditionError(
+        absl::StrCat(op, ": fd ", spec->fd, " is not open (",
+                     absl::ErrnoToStatus(err, "fcntl").message(), ")")));
   }
   // Close-on-exec, so the channel does not leak into this worker's own children.
   if ((flags & FD_CLOEXEC) == 0 && ::fcntl(spec->fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
     const int err = errno;
-    return ChannelError(absl::ErrnoToStatus(
-        err, absl::StrCat(op, ": set close-on-exec on fd ", spec->fd)));
+    return ChannelError(
+        absl::ErrnoToStatus(err, absl::StrCat(op, ": set close-on-exec on fd ", spec->fd)));
   }
   taken.names.insert(std::string(name));
   return OwnedFd::Adopt(spec->fd);
@@ -144,8 +142,7 @@ bool IsValidChannelName(std::string_view name) {
   // Every byte is checked, so a name with an embedded NUL is invalid.
   if (name.empty() || name.size() > kMaxChannelNameLength) return false;
   for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' &&
-        c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
       return false;
     }
   }
@@ -162,21 +159,20 @@ absl::StatusOr<std::vector<ChannelSpec>> ParseChannelSpec(std::string_view value
     if (entry.empty()) return EntryError(index, entry, "empty entry");
     std::vector<absl::string_view> fields = absl::StrSplit(entry, ':');
     if (fields.size() != 3) {
-      return EntryError(index, entry,
-                        absl::StrCat("has ", fields.size(),
-                                     " ':'-separated fields, needs 3 (name:fd:mode)"));
+      return EntryError(
+          index, entry,
+          absl::StrCat("has ", fields.size(), " ':'-separated fields, needs 3 (name:fd:mode)"));
     }
     const absl::string_view name = fields[0];
     if (!IsValidChannelName(ToStd(name))) {
       return EntryError(index, entry,
-                        absl::StrCat("invalid name ", Quote(name),
-                                     " (1 to 64 of [A-Za-z0-9_.-])"));
+                        absl::StrCat("invalid name ", Quote(name), " (1 to 64 of [A-Za-z0-9_.-])"));
     }
     int fd = -1;
     if (!ParseFd(fields[1], &fd)) {
-      return EntryError(index, entry,
-                        absl::StrCat("fd ", Quote(fields[1]),
-                                     " is not a decimal number from 3 to 2147483647"));
+      return EntryError(
+          index, entry,
+          absl::StrCat("fd ", Quote(fields[1]), " is not a decimal number from 3 to 2147483647"));
     }
     if (!IsValidMode(fields[2])) {
       return EntryError(index, entry,

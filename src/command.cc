@@ -149,34 +149,37 @@ absl::StatusOr<Process> Command::Spawn() {
   }
   {
     absl::Status nul = internal::CheckNoNul(entry_.empty() ? program_ : entry_,
-                                  entry_.empty() ? "the program" : "the entry name");
+                                            entry_.empty() ? "the program" : "the entry name");
     if (argv0_) nul.Update(internal::CheckNoNul(*argv0_, "argv[0]"));
     for (size_t i = 0; i < args_.size(); ++i) {
       nul.Update(internal::CheckNoNul(args_[i], absl::StrCat("argument ", i + 1)));
     }
     for (const auto& [name, value] : env_changes_) {
       nul.Update(internal::CheckNoNul(name, "an environment variable name"));
-      if (value) nul.Update(internal::CheckNoNul(*value, absl::StrCat("the value of environment variable ",
-                                                             absl::CEscape(name))));
+      if (value)
+        nul.Update(internal::CheckNoNul(
+            *value, absl::StrCat("the value of environment variable ", absl::CEscape(name))));
     }
     if (cwd_) nul.Update(internal::CheckNoNul(*cwd_, "the working directory"));
     for (int i = 0; i < 3; ++i) {
       if (stdio[i].kind_ == Stdio::Kind::kFile) {
-        nul.Update(internal::CheckNoNul(stdio[i].path_, absl::StrCat("the ", kStreamNames[i], " file path")));
+        nul.Update(internal::CheckNoNul(stdio[i].path_,
+                                        absl::StrCat("the ", kStreamNames[i], " file path")));
       }
     }
     if (!nul.ok()) {
-      return WithError(absl::InvalidArgumentError(absl::StrCat(
-                           entry_.empty() ? absl::StrCat("spawn \"", absl::CEscape(program_), "\"")
-                                          : absl::StrCat("spawn self entry \"",
-                                                         absl::CEscape(entry_), "\""),
-                           ": ", nul.message())),
-                       Error::kInvalidArgument);
+      return WithError(
+          absl::InvalidArgumentError(absl::StrCat(
+              entry_.empty() ? absl::StrCat("spawn \"", absl::CEscape(program_), "\"")
+                             : absl::StrCat("spawn self entry \"", absl::CEscape(entry_), "\""),
+              ": ", nul.message())),
+          Error::kInvalidArgument);
     }
   }
   if (!entry_.empty() && !internal::HasEntry(entry_)) {
-    return fail(absl::NotFoundError(
-        "no entry point of that name is registered in this binary (TUBO_ENTRY, tubo_entry_register)"));
+    return fail(
+        absl::NotFoundError("no entry point of that name is registered in this binary (TUBO_ENTRY, "
+                            "tubo_entry_register)"));
   }
 
   // Channels by contract 2.
@@ -189,7 +192,8 @@ absl::StatusOr<Process> Command::Spawn() {
           "channel name \"", name, "\" is invalid (1-64 characters from [A-Za-z0-9_.-])")));
     }
     if (!names.insert(name).second) {
-      return fail(absl::InvalidArgumentError(absl::StrCat("channel name \"", name, "\" is used twice")));
+      return fail(
+          absl::InvalidArgumentError(absl::StrCat("channel name \"", name, "\" is used twice")));
     }
     specs.push_back(ChannelSpec{name, static_cast<int>(3 + j), channels[j].mode});
   }

@@ -21,9 +21,9 @@ absl::Status ClosedError(const char* op) {
 }
 
 absl::Status ReadAheadError(int fd, size_t bytes) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "release on fd ", fd, ": ", bytes,
-      " bytes already read ahead from it would be lost; receive them first"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("release on fd ", fd, ": ", bytes,
+                   " bytes already read ahead from it would be lost; receive them first"));
 }
 
 absl::Status ShutError(int fd) {
@@ -75,8 +75,7 @@ absl::Status FlushFor(FrameWriter& writer, int fd, absl::Duration timeout) {
 
 // Moving leaves `other` closed (so ready to a wait set watching it).
 ReadEnd::ReadEnd(ReadEnd&& other) noexcept
-    : fd_(std::move(other.fd_)), reader_(std::move(other.reader_)) {
-}
+    : fd_(std::move(other.fd_)), reader_(std::move(other.reader_)) {}
 
 ReadEnd& ReadEnd::operator=(ReadEnd&& other) noexcept {
   if (this != &other) {
@@ -102,7 +101,7 @@ absl::StatusOr<std::optional<Bytes>> ReadEnd::RecvFor(absl::Duration timeout) {
 }
 
 absl::StatusOr<RecvResult> ReadEnd::RecvIntoFor(void* buffer, size_t capacity,
-                                          absl::Duration timeout) {
+                                                absl::Duration timeout) {
   if (!fd_) return ClosedError("recv");
   return reader_.RecvInto(fd_.get(), buffer, capacity, DeadlineAfter(timeout));
 }
@@ -195,8 +194,7 @@ DuplexEnd::DuplexEnd(DuplexEnd&& other) noexcept
     : fd_(std::move(other.fd_)),
       reader_(std::move(other.reader_)),
       writer_(std::move(other.writer_)),
-      write_shut_(std::exchange(other.write_shut_, false)) {
-}
+      write_shut_(std::exchange(other.write_shut_, false)) {}
 
 DuplexEnd& DuplexEnd::operator=(DuplexEnd&& other) noexcept {
   if (this != &other) {
@@ -258,7 +256,7 @@ absl::StatusOr<std::optional<Bytes>> DuplexEnd::RecvFor(absl::Duration timeout) 
 }
 
 absl::StatusOr<RecvResult> DuplexEnd::RecvIntoFor(void* buffer, size_t capacity,
-                                          absl::Duration timeout) {
+                                                  absl::Duration timeout) {
   if (!fd_) return ClosedError("recv");
   return reader_.RecvInto(fd_.get(), buffer, capacity, DeadlineAfter(timeout));
 }
@@ -313,9 +311,7 @@ bool EndReadiness::RecvReady(const DuplexEnd& end) {
   return !end.is_open() || end.reader_.ReadyInUserSpace();
 }
 
-bool EndReadiness::SendReady(const WriteEnd& end) {
-  return !end.is_open() || end.writer_.failed();
-}
+bool EndReadiness::SendReady(const WriteEnd& end) { return !end.is_open() || end.writer_.failed(); }
 
 bool EndReadiness::SendReady(const DuplexEnd& end) {
   return !end.is_open() || end.writer_.failed() || end.write_shut_;

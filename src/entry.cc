@@ -78,11 +78,13 @@ EntryFunction FindEntry(const std::string& name) {
 
 void RunEntryIfRequested(int argc, char** argv) {
   if (argv == nullptr || argc < 2 || argv[1] == nullptr ||
-      std::strncmp(argv[1], kEntryFlag, sizeof(kEntryFlag) - 1) != 0) return;
+      std::strncmp(argv[1], kEntryFlag, sizeof(kEntryFlag) - 1) != 0)
+    return;
   const std::string name = argv[1] + sizeof(kEntryFlag) - 1;
   std::optional<Entry> entry = Find(name);
   if (!entry) {
-    std::fprintf(stderr, "tubo: no entry point \"%s\" is registered in this binary\n", name.c_str());
+    std::fprintf(stderr, "tubo: no entry point \"%s\" is registered in this binary\n",
+                 name.c_str());
     std::exit(2);
   }
   std::vector<std::string> args(argv + 2, argv + argc);

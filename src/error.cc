@@ -16,8 +16,7 @@ constexpr char kErrorPayloadUrl[] = "type.tubo.dev/tubo.Error";
 
 absl::Status WithError(absl::Status status, Error error) {
   if (status.ok()) return status;
-  status.SetPayload(kErrorPayloadUrl,
-                    absl::Cord(std::to_string(static_cast<int>(error))));
+  status.SetPayload(kErrorPayloadUrl, absl::Cord(std::to_string(static_cast<int>(error))));
   return status;
 }
 
@@ -25,8 +24,7 @@ Error ErrorOf(const absl::Status& status) {
   if (status.ok()) return Error::kOk;
   if (absl::optional<absl::Cord> payload = status.GetPayload(kErrorPayloadUrl)) {
     int value = 0;
-    if (absl::SimpleAtoi(std::string(*payload), &value) &&
-        value > static_cast<int>(Error::kOk) &&
+    if (absl::SimpleAtoi(std::string(*payload), &value) && value > static_cast<int>(Error::kOk) &&
         std::string_view(ErrorName(static_cast<Error>(value))) != "unknown") {
       return static_cast<Error>(value);
     }
@@ -43,11 +41,12 @@ Error ErrorOf(const absl::Status& status) {
 
 const char* ErrorName(Error error) {
   switch (error) {
-    case Error::kOk: return "ok";
+    case Error::kOk:
+      return "ok";
 #define TUBO_ERROR_NAME(kind, value, c_name, name, meaning) \
-  case Error::kind:                                          \
+  case Error::kind:                                         \
     return name;
-    TUBO_ERROR_KINDS(TUBO_ERROR_NAME)
+      TUBO_ERROR_KINDS(TUBO_ERROR_NAME)
 #undef TUBO_ERROR_NAME
   }
   return "unknown";
@@ -55,11 +54,12 @@ const char* ErrorName(Error error) {
 
 const char* ErrorMeaning(Error error) {
   switch (error) {
-    case Error::kOk: return "Not an error.";
+    case Error::kOk:
+      return "Not an error.";
 #define TUBO_ERROR_MEANING(kind, value, c_name, name, meaning) \
-  case Error::kind:                                             \
+  case Error::kind:                                            \
     return meaning;
-    TUBO_ERROR_KINDS(TUBO_ERROR_MEANING)
+      TUBO_ERROR_KINDS(TUBO_ERROR_MEANING)
 #undef TUBO_ERROR_MEANING
   }
   return "";

@@ -31,19 +31,17 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "tubo/error.h"
+#include "tubo/fork.h"
 #include "tubo/internal/child.h"
 #include "tubo/internal/fork.h"
 #include "tubo/internal/io.h"
 #include "tubo/internal/spawner_thread.h"
-#include "tubo/fork.h"
 
 namespace tubo {
 namespace internal {
 namespace {
 
-absl::Status ForkError(absl::Status status) {
-  return WithError(std::move(status), Error::kSpawn);
-}
+absl::Status ForkError(absl::Status status) { return WithError(std::move(status), Error::kSpawn); }
 
 // The number of threads of this process, or 0 if it cannot be told. The
 // link count of /proc/self/task is 2 plus the number of threads: one stat
@@ -131,8 +129,7 @@ bool StackHasRoom(const char* here) {
 
 }  // namespace
 
-absl::StatusOr<Process> AdoptNewChild(pid_t pid, int pidfd, bool leads_group,
-                                      const char* what) {
+absl::StatusOr<Process> AdoptNewChild(pid_t pid, int pidfd, bool leads_group, const char* what) {
   const int moved = pidfd < 3 ? ::fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : pidfd;
   if (moved < 0) {
     const int err = errno;
@@ -142,8 +139,9 @@ absl::StatusOr<Process> AdoptNewChild(pid_t pid, int pidfd, bool leads_group,
            errno == EINTR) {
     }
     ::close(pidfd);
-    return WithError(absl::ErrnoToStatus(err, absl::StrCat(what, ": move the pidfd off the "
-                                                                 "standard streams")),
+    return WithError(absl::ErrnoToStatus(err, absl::StrCat(what,
+                                                           ": move the pidfd off the "
+                                                           "standard streams")),
                      Error::kSpawn);
   }
   if (moved != pidfd) ::close(pidfd);
@@ -164,11 +162,11 @@ absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<
     // tubo's own spawner thread (internal/spawner_thread.h) is not a risk.
     const int threads = CountThreads() - (SpawnerThreadRunning() ? 1 : 0);
     if (threads > 1) {
-      return ForkError(absl::FailedPreconditionError(absl::StrCat(
-          "fork: the parent runs ", threads,
-          " threads, and a forked child can deadlock on a lock one of them held; "
-          "use tubo::Command (exec) or tubo::Command::Self (self) instead, or set "
-          "ForkOptions::allow_threads if the callable takes no locks")));
+      return ForkError(absl::FailedPreconditionError(
+          absl::StrCat("fork: the parent runs ", threads,
+                       " threads, and a forked child can deadlock on a lock one of them held; "
+                       "use tubo::Command (exec) or tubo::Command::Self (self) instead, or set "
+                       "ForkOptions::allow_threads if the callable takes no locks")));
     }
   }
   FlushStdio();

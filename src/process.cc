@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <pthread.h>
+#include <cerrno>
 
 #include <cstdint>
 #include <cstring>
@@ -23,9 +23,9 @@ namespace tubo {
 namespace {
 
 absl::Status EmptyHandleError(const char* op) {
-  return WithError(absl::FailedPreconditionError(
-                       absl::StrCat(op, ": the Process handle owns no child")),
-                   Error::kClosed);
+  return WithError(
+      absl::FailedPreconditionError(absl::StrCat(op, ": the Process handle owns no child")),
+      Error::kClosed);
 }
 
 absl::Status ProcessErrno(int err, const char* op, pid_t pid) {
@@ -70,8 +70,7 @@ Process::Process(Process&& other) noexcept
       pidfd_(std::move(other.pidfd_)),
       status_(std::exchange(other.status_, std::nullopt)),
       stop_(other.stop_),
-      leads_group_(std::exchange(other.leads_group_, false)) {
-}
+      leads_group_(std::exchange(other.leads_group_, false)) {}
 
 Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
@@ -255,9 +254,9 @@ absl::Status Process::Detach() {
                                    reinterpret_cast<void*>(static_cast<intptr_t>(pidfd_.get())));
   pthread_attr_destroy(&attr);
   if (err != 0) {
-    return WithError(absl::ErrnoToStatus(err, absl::StrCat("detach pid ", pid_,
-                                                           ": create the reaper thread")),
-                     Error::kSystem);
+    return WithError(
+        absl::ErrnoToStatus(err, absl::StrCat("detach pid ", pid_, ": create the reaper thread")),
+        Error::kSystem);
   }
   pidfd_.Release();
   pid_ = -1;

@@ -73,8 +73,7 @@ int TimeoutMillis(bool forever, absl::Time deadline) {
 absl::StatusOr<WaitSet> WaitSet::Create() {
   const int fd = internal::OffStdio(::epoll_create1(EPOLL_CLOEXEC));
   if (fd < 0) {
-    return WithError(absl::ErrnoToStatus(errno, "create wait set: epoll_create1"),
-                     Error::kSystem);
+    return WithError(absl::ErrnoToStatus(errno, "create wait set: epoll_create1"), Error::kSystem);
   }
   WaitSet set;
   set.epoll_ = OwnedFd::Adopt(fd);
@@ -167,7 +166,8 @@ absl::Status WaitSet::Add(WriteEnd& end, uint64_t key) {
 
 absl::Status WaitSet::AddWritable(DuplexEnd& end, uint64_t key) {
   if (!end.is_open()) return ClosedError(key, "the end is closed");
-  if (internal::EndReadiness::WriteShut(end)) return ClosedError(key, "the end's write side was shut down");
+  if (internal::EndReadiness::WriteShut(end))
+    return ClosedError(key, "the end's write side was shut down");
   Entry entry;
   entry.duplex = &end;
   entry.out = true;
@@ -247,8 +247,7 @@ absl::StatusOr<std::vector<uint64_t>> WaitSet::Wait(absl::Duration timeout) {
     user_ready_.erase(std::remove_if(user_ready_.begin(), user_ready_.end(),
                                      [this](uint64_t key) {
                                        auto it = entries_.find(key);
-                                       return it == entries_.end() ||
-                                              !ReadyInUserSpace(it->second);
+                                       return it == entries_.end() || !ReadyInUserSpace(it->second);
                                      }),
                       user_ready_.end());
   }
@@ -266,14 +265,12 @@ absl::StatusOr<std::vector<uint64_t>> WaitSet::Wait(absl::Duration timeout) {
   for (;;) {
     // Something already ready: only look, to add what the kernel knows.
     const int millis = ready.empty() ? TimeoutMillis(forever, deadline) : 0;
-    const int n =
-        ::epoll_wait(epoll_.get(), events, static_cast<int>(capacity), millis);
+    const int n = ::epoll_wait(epoll_.get(), events, static_cast<int>(capacity), millis);
     if (n < 0) {
       if (errno == EINTR) continue;  // the deadline is kept
-      return WithError(
-          absl::ErrnoToStatus(errno, absl::StrCat("wait set wait: epoll_wait on fd ",
-                                                  epoll_.get())),
-          Error::kSystem);
+      return WithError(absl::ErrnoToStatus(
+                           errno, absl::StrCat("wait set wait: epoll_wait on fd ", epoll_.get())),
+                       Error::kSystem);
     }
     bool stale = false;
     for (int i = 0; i < n; ++i) {

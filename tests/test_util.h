@@ -73,13 +73,12 @@ inline std::string DescribeStatus(int status) {
   EXPECT_EQ(::tubo_test::DescribeStatus(::tubo_test::WaitStatus(pid)), "exited 0")
 
 // In a child: reports a failed check on stderr and returns `code` from `body`.
-#define CHILD_CHECK(cond, code)                                                  \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "child check failed at %s:%d: %s\n", __FILE__,        \
-                   __LINE__, #cond);                                             \
-      return code;                                                               \
-    }                                                                            \
+#define CHILD_CHECK(cond, code)                                                             \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
+      std::fprintf(stderr, "child check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      return code;                                                                          \
+    }                                                                                       \
   } while (0)
 
 // A deterministic test message: byte i is (i + seed) % 251, so messages of
@@ -184,11 +183,9 @@ inline void ExpectEof(const absl::StatusOr<std::optional<tubo::Bytes>>& m) {
 }
 
 // Whether `status`'s message contains `part`.
-inline ::testing::AssertionResult MessageHas(const absl::Status& status,
-                                             const std::string& part) {
+inline ::testing::AssertionResult MessageHas(const absl::Status& status, const std::string& part) {
   if (absl::StrContains(status.message(), part)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << status.message() << "\" lacks \"" << part
-                                       << "\"";
+  return ::testing::AssertionFailure() << "\"" << status.message() << "\" lacks \"" << part << "\"";
 }
 
 // A file path in the test's temporary directory.

@@ -20,9 +20,15 @@ int CommandCall(tubo_command* command, tubo_error** err, const char* fn, F&& f) 
 
 void SetStdio(tubo::Command& cmd, int stream, tubo::Stdio stdio) {
   switch (stream) {
-    case TUBO_STDIN: cmd.Stdin(std::move(stdio)); break;
-    case TUBO_STDOUT: cmd.Stdout(std::move(stdio)); break;
-    default: cmd.Stderr(std::move(stdio)); break;
+    case TUBO_STDIN:
+      cmd.Stdin(std::move(stdio));
+      break;
+    case TUBO_STDOUT:
+      cmd.Stdout(std::move(stdio));
+      break;
+    default:
+      cmd.Stderr(std::move(stdio));
+      break;
   }
 }
 
@@ -101,8 +107,7 @@ TUBO_EXPORT int tubo_command_env_set(tubo_command* command, const char* name, co
   });
 }
 
-TUBO_EXPORT int tubo_command_env_unset(tubo_command* command, const char* name,
-                                       tubo_error** err) {
+TUBO_EXPORT int tubo_command_env_unset(tubo_command* command, const char* name, tubo_error** err) {
   return CommandCall(command, err, "tubo_command_env_unset", [&](tubo::Command& c) {
     TUBO_REQUIRE(name, "tubo_command_env_unset");
     c.UnsetEnv(name);
@@ -126,8 +131,7 @@ TUBO_EXPORT int tubo_command_die_with_parent(tubo_command* command, int die, tub
   });
 }
 
-TUBO_EXPORT int tubo_command_new_process_group(tubo_command* command, int lead,
-                                               tubo_error** err) {
+TUBO_EXPORT int tubo_command_new_process_group(tubo_command* command, int lead, tubo_error** err) {
   return CommandCall(command, err, "tubo_command_new_process_group", [&](tubo::Command& c) {
     c.NewProcessGroup(lead != 0);
     return Ok(err);
@@ -159,8 +163,7 @@ TUBO_EXPORT int tubo_command_stdio_path(tubo_command* command, int stream, const
   });
 }
 
-TUBO_EXPORT int tubo_command_stdio_fd(tubo_command* command, int stream, int fd,
-                                      tubo_error** err) {
+TUBO_EXPORT int tubo_command_stdio_fd(tubo_command* command, int stream, int fd, tubo_error** err) {
   tubo::OwnedFd owned = tubo::OwnedFd::Adopt(fd);  // consumed from here on
   return StdioCall(command, stream, err, "tubo_command_stdio_fd", [&](tubo::Command& c) {
     if (fd < 0) return Fail(err, TUBO_E_INVALID_ARGUMENT, "tubo_command_stdio_fd: fd is negative");

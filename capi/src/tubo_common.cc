@@ -24,7 +24,7 @@ constexpr int CodeOf(tubo::Error kind) { return -static_cast<int>(kind); }
 // The C header spells every kind of the table, with the value the table gives:
 // a kind added to TUBO_ERROR_KINDS without its TUBO_E_ code, or with another
 // value, fails to compile here.
-#define TUBO_CHECK_C_CODE(kind, value, c_name, name, meaning)                              \
+#define TUBO_CHECK_C_CODE(kind, value, c_name, name, meaning)                            \
   static_assert(TUBO_E_##c_name == -(value) && TUBO_E_##c_name > TUBO_CODE_C_ONLY_FIRST, \
                 "TUBO_E_" #c_name " must be -" #value);
 TUBO_ERROR_KINDS(TUBO_CHECK_C_CODE)
@@ -76,10 +76,14 @@ TUBO_EXPORT const char* tubo_error_message(const tubo_error* error) {
 
 TUBO_EXPORT const char* tubo_code_name(int code) {
   switch (code) {
-    case TUBO_OK: return "ok";
-    case TUBO_EOF: return "eof";
-    case TUBO_E_BUFFER_TOO_SMALL: return "buffer_too_small";
-    case TUBO_E_NO_MEMORY: return "no_memory";
+    case TUBO_OK:
+      return "ok";
+    case TUBO_EOF:
+      return "eof";
+    case TUBO_E_BUFFER_TOO_SMALL:
+      return "buffer_too_small";
+    case TUBO_E_NO_MEMORY:
+      return "no_memory";
     default:
       // ErrorName says "unknown" for a value outside the table.
       if (code < 0 && code > TUBO_CODE_C_ONLY_FIRST) {

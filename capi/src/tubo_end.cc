@@ -35,8 +35,7 @@ int StorePair(A a, B b, tubo_end** out_a, tubo_end** out_b, tubo_error** err) {
 // The send calls: checks `data`, then calls `f` with the end's sending
 // alternative and the message.
 template <typename F>
-int SendCall(tubo_end* end, const void* data, size_t len, tubo_error** err, const char* fn,
-             F&& f) {
+int SendCall(tubo_end* end, const void* data, size_t len, tubo_error** err, const char* fn, F&& f) {
   return Guard(err, fn, [&] {
     if (data == nullptr && len != 0) return Null(err, fn, "data");
     return WithSender(end, err, fn, [&](auto& e) {
@@ -113,8 +112,7 @@ TUBO_EXPORT int tubo_pipe_new(tubo_end** out_reader, tubo_end** out_writer, tubo
     if (out_writer == nullptr) return Null(err, "tubo_pipe_new", "out_writer");
     absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
     if (!pipe.ok()) return FromStatus(err, pipe.status());
-    return StorePair(std::move(pipe->reader), std::move(pipe->writer), out_reader, out_writer,
-                     err);
+    return StorePair(std::move(pipe->reader), std::move(pipe->writer), out_reader, out_writer, err);
   });
 }
 
@@ -125,8 +123,7 @@ TUBO_EXPORT int tubo_duplex_pipe_new(tubo_end** out_first, tubo_end** out_second
     if (out_second == nullptr) return Null(err, "tubo_duplex_pipe_new", "out_second");
     absl::StatusOr<tubo::DuplexPipe> pipe = tubo::DuplexPipe::Create();
     if (!pipe.ok()) return FromStatus(err, pipe.status());
-    return StorePair(std::move(pipe->first), std::move(pipe->second), out_first, out_second,
-                     err);
+    return StorePair(std::move(pipe->first), std::move(pipe->second), out_first, out_second, err);
   });
 }
 
@@ -138,9 +135,15 @@ TUBO_EXPORT int tubo_end_adopt_fd(tubo_end** out, int fd, int kind, tubo_error**
     if (out == nullptr) return Null(err, "tubo_end_adopt_fd", "out");
     if (fd < 0) return Fail(err, TUBO_E_INVALID_ARGUMENT, "tubo_end_adopt_fd: fd is negative");
     switch (kind) {
-      case TUBO_END_READ: *out = NewEnd(tubo::ReadEnd(std::move(owned))); break;
-      case TUBO_END_WRITE: *out = NewEnd(tubo::WriteEnd(std::move(owned))); break;
-      case TUBO_END_DUPLEX: *out = NewEnd(tubo::DuplexEnd(std::move(owned))); break;
+      case TUBO_END_READ:
+        *out = NewEnd(tubo::ReadEnd(std::move(owned)));
+        break;
+      case TUBO_END_WRITE:
+        *out = NewEnd(tubo::WriteEnd(std::move(owned)));
+        break;
+      case TUBO_END_DUPLEX:
+        *out = NewEnd(tubo::DuplexEnd(std::move(owned)));
+        break;
       default:
         return Fail(err, TUBO_E_INVALID_ARGUMENT,
                     "tubo_end_adopt_fd: kind " + std::to_string(kind) + " is not a tubo_end_kind");
@@ -179,8 +182,7 @@ TUBO_EXPORT int tubo_end_send(tubo_end* end, const void* data, size_t len, tubo_
                   [&](auto& e, std::string_view m) { return FromStatus(err, e.Send(m)); });
 }
 
-TUBO_EXPORT int tubo_end_try_send(tubo_end* end, const void* data, size_t len,
-                                  tubo_error** err) {
+TUBO_EXPORT int tubo_end_try_send(tubo_end* end, const void* data, size_t len, tubo_error** err) {
   return SendCall(end, data, len, err, "tubo_end_try_send", [&](auto& e, std::string_view m) {
     absl::StatusOr<bool> accepted = e.TrySend(m);
     if (!accepted.ok()) return FromStatus(err, accepted.status());
@@ -214,8 +216,8 @@ TUBO_EXPORT int tubo_end_recv_into(size_t* out_len, tubo_end* end, void* buf, si
   return RecvInto(out_len, end, buf, cap, absl::InfiniteDuration(), err, "tubo_end_recv_into");
 }
 
-TUBO_EXPORT int tubo_end_recv_into_timeout(size_t* out_len, tubo_end* end, void* buf,
-                                           size_t cap, int64_t timeout_ms, tubo_error** err) {
+TUBO_EXPORT int tubo_end_recv_into_timeout(size_t* out_len, tubo_end* end, void* buf, size_t cap,
+                                           int64_t timeout_ms, tubo_error** err) {
   return RecvInto(out_len, end, buf, cap, Ms(timeout_ms), err, "tubo_end_recv_into_timeout");
 }
 

@@ -34,8 +34,9 @@ int WaitResult(int* out, tubo_process* process,
                const absl::StatusOr<std::optional<tubo::ExitStatus>>& st, tubo_error** err) {
   if (!st.ok()) return FromStatus(err, st.status());
   if (!*st) {
-    return Fail(err, TUBO_E_TIMEOUT, "wait for pid " + std::to_string(process->p.pid()) +
-                                         ": the process is still running");
+    return Fail(
+        err, TUBO_E_TIMEOUT,
+        "wait for pid " + std::to_string(process->p.pid()) + ": the process is still running");
   }
   if (out != nullptr) *out = (*st)->returncode();
   return Ok(err);
@@ -73,9 +74,8 @@ TUBO_EXPORT int tubo_process_wait_timeout(int* out, tubo_process* process, int64
 }
 
 TUBO_EXPORT int tubo_process_try_wait(int* out, tubo_process* process, tubo_error** err) {
-  return ProcessCall(process, err, "tubo_process_try_wait", [&](tubo::Process& p) {
-    return WaitResult(out, process, p.TryWait(), err);
-  });
+  return ProcessCall(process, err, "tubo_process_try_wait",
+                     [&](tubo::Process& p) { return WaitResult(out, process, p.TryWait(), err); });
 }
 
 // ------------------------------------------------------ signals, detaching
@@ -118,8 +118,7 @@ TUBO_EXPORT int tubo_process_set_stop_grace(tubo_process* process, int64_t grace
   });
 }
 
-TUBO_EXPORT int tubo_process_set_stop_signal(tubo_process* process, int signo,
-                                             tubo_error** err) {
+TUBO_EXPORT int tubo_process_set_stop_signal(tubo_process* process, int signo, tubo_error** err) {
   return ProcessCall(process, err, "tubo_process_set_stop_signal", [&](tubo::Process& p) {
     if (signo < 0 || signo > 64) {
       return Fail(err, TUBO_E_INVALID_ARGUMENT,

@@ -45,8 +45,8 @@ TUBO_EXPORT int tubo_wait_set_add_end_writable(tubo_wait_set* set, tubo_end* end
   });
 }
 
-TUBO_EXPORT int tubo_wait_set_add_process(tubo_wait_set* set, tubo_process* process,
-                                          uint64_t key, tubo_error** err) {
+TUBO_EXPORT int tubo_wait_set_add_process(tubo_wait_set* set, tubo_process* process, uint64_t key,
+                                          tubo_error** err) {
   return Guard(err, "tubo_wait_set_add_process", [&] {
     TUBO_REQUIRE(set, "tubo_wait_set_add_process");
     TUBO_REQUIRE(process, "tubo_wait_set_add_process");

@@ -93,8 +93,8 @@
 #include "tubo/bytes.h"
 #include "tubo/fd.h"
 #include "tubo/internal/frame_reader.h"
-#include "tubo/internal/watched_fd.h"
 #include "tubo/internal/frame_writer.h"
+#include "tubo/internal/watched_fd.h"
 #include "tubo/recv_result.h"
 
 namespace tubo {
@@ -181,8 +181,7 @@ class ReadEnd {
   /// the part of a payload already stored in `buffer`, which the end copies
   /// aside, so the next call may pass another buffer). `kTooSmall` and the
   /// other outcomes as for `RecvInto`.
-  absl::StatusOr<RecvResult> RecvIntoFor(void* buffer, size_t capacity,
-                                         absl::Duration timeout);
+  absl::StatusOr<RecvResult> RecvIntoFor(void* buffer, size_t capacity, absl::Duration timeout);
 
   /// Returns true if a receive call can make progress without waiting: a
   /// whole message is buffered, the header of a message whose size a
@@ -358,8 +357,7 @@ class DuplexEnd {
   /// `Recv` with a deadline that never loses bytes. See `ReadEnd::RecvFor`.
   absl::StatusOr<std::optional<Bytes>> RecvFor(absl::Duration timeout);
   /// `RecvInto` with a deadline that never loses bytes. See `ReadEnd::RecvIntoFor`.
-  absl::StatusOr<RecvResult> RecvIntoFor(void* buffer, size_t capacity,
-                                         absl::Duration timeout);
+  absl::StatusOr<RecvResult> RecvIntoFor(void* buffer, size_t capacity, absl::Duration timeout);
   /// Waits up to `timeout` for something to receive. See `ReadEnd::Poll`.
   absl::StatusOr<bool> Poll(absl::Duration timeout = absl::ZeroDuration());
 

@@ -48,21 +48,20 @@ EntryFunction FindEntry(const std::string& name);
 
 /// If this process was started by `Command::Self` (its `argv[1]` is
 /// `--tubo-entry=<name>`), runs that entry (registered with `TUBO_ENTRY`,
-/// `RegisterEntry` or the C ABI's `tubo_entry_register`: one registry) with the remaining arguments and
-/// exits with its return value (`std::exit`, so stdio is flushed); an unknown
-/// entry prints an error and exits with 2, an exception escaping the entry
-/// prints its message and exits with 1. Otherwise returns at once. Call it
-/// first thing in `main`.
+/// `RegisterEntry` or the C ABI's `tubo_entry_register`: one registry) with the remaining arguments
+/// and exits with its return value (`std::exit`, so stdio is flushed); an unknown entry prints an
+/// error and exits with 2, an exception escaping the entry prints its message and exits with 1.
+/// Otherwise returns at once. Call it first thing in `main`.
 void RunEntryIfRequested(int argc, char** argv);
 
 }  // namespace tubo
 
 /// Defines and registers an entry point `name` for the self start method. The
 /// body that follows is an `int(const std::vector<std::string>& args)` function.
-#define TUBO_ENTRY(name)                                                          \
-  static int tubo_entry_##name(const std::vector<std::string>& args);             \
-  static const bool tubo_entry_registered_##name =                                \
-      ::tubo::RegisterEntry(#name, &tubo_entry_##name);                           \
+#define TUBO_ENTRY(name)                                              \
+  static int tubo_entry_##name(const std::vector<std::string>& args); \
+  static const bool tubo_entry_registered_##name =                    \
+      ::tubo::RegisterEntry(#name, &tubo_entry_##name);               \
   static int tubo_entry_##name([[maybe_unused]] const std::vector<std::string>& args)
 
 #endif  // TUBO_ENTRY_H_

@@ -32,23 +32,24 @@ namespace tubo {
 /// and its C mapping follow, and the build (C: a static check in the C ABI)
 /// and the drift tests (Go sentinels, Python classes) fail until every
 /// language has it. Values are never reused.
-#define TUBO_ERROR_KINDS(X)                                                                      \
-  X(kOther, 1, OTHER, "other", "A failure with no more specific kind.")                         \
-  X(kInvalidArgument, 2, INVALID_ARGUMENT, "invalid_argument",                                  \
-    "The caller passed a bad argument (the message says which).")                               \
-  X(kSystem, 3, SYSTEM, "system", "A system call failed; the message carries its errno text.")  \
+#define TUBO_ERROR_KINDS(X)                                                                        \
+  X(kOther, 1, OTHER, "other", "A failure with no more specific kind.")                            \
+  X(kInvalidArgument, 2, INVALID_ARGUMENT, "invalid_argument",                                     \
+    "The caller passed a bad argument (the message says which).")                                  \
+  X(kSystem, 3, SYSTEM, "system", "A system call failed; the message carries its errno text.")     \
   X(kClosed, 4, CLOSED, "closed", "The end or handle was already closed, released or moved from.") \
-  X(kTruncated, 5, TRUNCATED, "truncated", "End of stream inside a frame header or payload.")   \
-  X(kBadLength, 6, BAD_LENGTH, "bad_length", "A frame header with a negative length other than -1.") \
-  X(kTooLarge, 7, TOO_LARGE, "too_large",                                                       \
-    "A frame longer than the receiving end's maximum message size.")                            \
-  X(kPeerClosed, 8, PEER_CLOSED, "peer_closed",                                                 \
-    "A write to an end whose readers are all gone (EPIPE, ECONNRESET).")                        \
-  X(kTimeout, 9, TIMEOUT, "timeout", "A deadline passed before the operation could complete.")  \
-  X(kSpawn, 10, SPAWN, "spawn",                                                                  \
-    "Starting a process failed; the message names the stage, program and errno.")               \
-  X(kChannel, 11, CHANNEL, "channel",                                                           \
-    "A worker-side channel (TUBO_CHANNELS) is malformed, missing, taken, of the wrong mode, or " \
+  X(kTruncated, 5, TRUNCATED, "truncated", "End of stream inside a frame header or payload.")      \
+  X(kBadLength, 6, BAD_LENGTH, "bad_length",                                                       \
+    "A frame header with a negative length other than -1.")                                        \
+  X(kTooLarge, 7, TOO_LARGE, "too_large",                                                          \
+    "A frame longer than the receiving end's maximum message size.")                               \
+  X(kPeerClosed, 8, PEER_CLOSED, "peer_closed",                                                    \
+    "A write to an end whose readers are all gone (EPIPE, ECONNRESET).")                           \
+  X(kTimeout, 9, TIMEOUT, "timeout", "A deadline passed before the operation could complete.")     \
+  X(kSpawn, 10, SPAWN, "spawn",                                                                    \
+    "Starting a process failed; the message names the stage, program and errno.")                  \
+  X(kChannel, 11, CHANNEL, "channel",                                                              \
+    "A worker-side channel (TUBO_CHANNELS) is malformed, missing, taken, of the wrong mode, or "   \
     "not open.")
 
 /// @brief The kinds of failure tubo distinguishes: `kOk` (0) and one
@@ -60,7 +61,7 @@ enum class Error : int {
   kOk = 0,
 /// @cond INTERNAL
 #define TUBO_ERROR_ENUMERATOR(kind, value, c_name, name, meaning) kind = value,
-/// @endcond
+  /// @endcond
   TUBO_ERROR_KINDS(TUBO_ERROR_ENUMERATOR)
 #undef TUBO_ERROR_ENUMERATOR
 };

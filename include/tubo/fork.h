@@ -52,8 +52,8 @@ struct ForkOptions {
 namespace internal {
 
 template <typename T>
-inline constexpr bool kIsEnd = std::is_same_v<T, ReadEnd> || std::is_same_v<T, WriteEnd> ||
-                               std::is_same_v<T, DuplexEnd>;
+inline constexpr bool kIsEnd =
+    std::is_same_v<T, ReadEnd> || std::is_same_v<T, WriteEnd> || std::is_same_v<T, DuplexEnd>;
 
 }  // namespace internal
 

@@ -101,8 +101,7 @@ class ExitStatus {
 
   /// True if both describe the same ending.
   friend bool operator==(const ExitStatus& a, const ExitStatus& b) {
-    return a.signaled_ == b.signaled_ && a.value_ == b.value_ &&
-           a.core_dumped_ == b.core_dumped_;
+    return a.signaled_ == b.signaled_ && a.value_ == b.value_ && a.core_dumped_ == b.core_dumped_;
   }
   /// True if the endings differ.
   friend bool operator!=(const ExitStatus& a, const ExitStatus& b) { return !(a == b); }
@@ -137,7 +136,9 @@ struct StopSequence {
   absl::Duration signal_timeout = absl::Seconds(1);
 
   /// SIGKILL at once, then reap.
-  static StopSequence KillNow() { return StopSequence{absl::ZeroDuration(), 0, absl::ZeroDuration()}; }
+  static StopSequence KillNow() {
+    return StopSequence{absl::ZeroDuration(), 0, absl::ZeroDuration()};
+  }
   /// Wait as long as it takes (Python's join of non-daemon processes).
   static StopSequence WaitForever() {
     return StopSequence{absl::InfiniteDuration(), 0, absl::ZeroDuration()};

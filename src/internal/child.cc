@@ -70,8 +70,8 @@ struct LinuxDirent64 {
 // Closes the open descriptors in [lo, hi] that /proc/self/fd lists. Returns
 // false if the directory cannot be read to the end (no /proc, seccomp).
 TUBO_CHILD_CODE bool CloseListed(unsigned lo, unsigned hi) {
-  const int dir = static_cast<int>(::syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
-                                             O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const int dir = static_cast<int>(
+      ::syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir < 0) return false;
   alignas(8) char buf[2048];
   bool complete = false;

@@ -124,17 +124,25 @@ const char* const kStreamNames[3] = {"stdin", "stdout", "stderr"};
 
 std::string StageName(const ChildPlan& plan, const std::vector<std::string>& channel_names) {
   switch (plan.stage) {
-    case Stage::kSignals: return "reset signals";
-    case Stage::kOpenStdio: return absl::StrCat("open ", kStreamNames[plan.stage_index], " \"",
-                                                plan.stdio[plan.stage_index].path, "\"");
-    case Stage::kDupStdio: return absl::StrCat("dup2 ", kStreamNames[plan.stage_index]);
+    case Stage::kSignals:
+      return "reset signals";
+    case Stage::kOpenStdio:
+      return absl::StrCat("open ", kStreamNames[plan.stage_index], " \"",
+                          plan.stdio[plan.stage_index].path, "\"");
+    case Stage::kDupStdio:
+      return absl::StrCat("dup2 ", kStreamNames[plan.stage_index]);
     case Stage::kDupChannel:
       return absl::StrCat("dup2 channel \"", channel_names[plan.stage_index], "\"");
-    case Stage::kChdir: return absl::StrCat("chdir \"", plan.cwd, "\"");
-    case Stage::kProcessGroup: return "setpgid";
-    case Stage::kCloseRange: return "close inherited descriptors";
-    case Stage::kExec: return "exec";
-    case Stage::kNone: break;
+    case Stage::kChdir:
+      return absl::StrCat("chdir \"", plan.cwd, "\"");
+    case Stage::kProcessGroup:
+      return "setpgid";
+    case Stage::kCloseRange:
+      return "close inherited descriptors";
+    case Stage::kExec:
+      return "exec";
+    case Stage::kNone:
+      break;
   }
   return "start";
 }

@@ -26,16 +26,15 @@ constexpr size_t kDirectStart = 256 * 1024;
 constexpr size_t kSmallMax = FrameReader::kBufferSize / 2;
 
 absl::Status Truncated(int fd, size_t got, size_t of, const char* part) {
-  return WithError(absl::DataLossError(absl::StrCat(
-                       "recv on fd ", fd, ": truncated message (", got, " of ",
-                       of, " ", part, " bytes)")),
+  return WithError(absl::DataLossError(absl::StrCat("recv on fd ", fd, ": truncated message (", got,
+                                                    " of ", of, " ", part, " bytes)")),
                    Error::kTruncated);
 }
 
 absl::Status TooLarge(int fd, uint64_t size, uint64_t max) {
-  return WithError(absl::ResourceExhaustedError(absl::StrCat(
-                       "recv on fd ", fd, ": message of ", size,
-                       " bytes exceeds the maximum message size of ", max, " bytes")),
+  return WithError(absl::ResourceExhaustedError(
+                       absl::StrCat("recv on fd ", fd, ": message of ", size,
+                                    " bytes exceeds the maximum message size of ", max, " bytes")),
                    Error::kTooLarge);
 }
 
@@ -97,10 +96,10 @@ absl::Status FrameReader::Timeout(int fd) const {
   } else {
     where = "before the next message began (nothing was consumed";
   }
-  return WithError(absl::DeadlineExceededError(absl::StrCat(
-                       "recv on fd ", fd, ": deadline passed ", where,
-                       "; the next receive continues from there)")),
-                   Error::kTimeout);
+  return WithError(
+      absl::DeadlineExceededError(absl::StrCat("recv on fd ", fd, ": deadline passed ", where,
+                                               "; the next receive continues from there)")),
+      Error::kTimeout);
 }
 
 bool FrameReader::ReadyInUserSpace() const {
@@ -161,8 +160,7 @@ absl::StatusOr<bool> FrameReader::ReadHeader(int fd, absl::Time deadline) {
       return Fail(Truncated(fd, end_ - begin_, 4, "header"));
     }
   }
-  const int32_t length =
-      static_cast<int32_t>(absl::big_endian::Load32(buf_.get() + begin_));
+  const int32_t length = static_cast<int32_t>(absl::big_endian::Load32(buf_.get() + begin_));
   size_t header = 4;
   uint64_t size;
   if (length == -1) {
@@ -172,10 +170,10 @@ absl::StatusOr<bool> FrameReader::ReadHeader(int fd, absl::Time deadline) {
     size = absl::big_endian::Load64(buf_.get() + begin_ + 4);
     header = 12;
   } else if (length < 0) {
-    return Fail(WithError(
-        absl::DataLossError(absl::StrCat("recv on fd ", fd, ": bad message length ",
-                                         length, " in frame header")),
-        Error::kBadLength));
+    return Fail(
+        WithError(absl::DataLossError(absl::StrCat("recv on fd ", fd, ": bad message length ",
+                                                   length, " in frame header")),
+                  Error::kBadLength));
   } else {
     size = static_cast<uint64_t>(length);
   }
@@ -280,7 +278,7 @@ absl::StatusOr<std::optional<Bytes>> FrameReader::RecvFrame(int fd, absl::Time d
 }
 
 absl::StatusOr<RecvResult> FrameReader::RecvFrameInto(int fd, void* buf, size_t capacity,
-                                                 absl::Time deadline) {
+                                                      absl::Time deadline) {
   if (!sticky_.ok()) return sticky_;
   absl::StatusOr<bool> more = ReadHeader(fd, deadline);
   if (!more.ok()) return more.status();

@@ -11,11 +11,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <cstdio>
-#include <optional>
-#include <cerrno>
 #include <ctime>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "tubo/error.h"
@@ -75,8 +75,8 @@ void SkipEmpty(struct iovec* iov, int count, int* first) {
   while (*first < count && iov[*first].iov_len == 0) ++*first;
 }
 
-absl::Status WriteLoop(int fd, bool socket, struct iovec* iov, int count,
-                       const char* op, size_t* written, SigpipeBlock* block) {
+absl::Status WriteLoop(int fd, bool socket, struct iovec* iov, int count, const char* op,
+                       size_t* written, SigpipeBlock* block) {
   int first = 0;
   size_t total = 0;
   SkipEmpty(iov, count, &first);
@@ -128,8 +128,8 @@ absl::Status ErrnoError(int err, const char* op, int fd) {
   return WithError(std::move(status), peer_gone ? Error::kPeerClosed : Error::kSystem);
 }
 
-absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count,
-                      const char* op, size_t* written) {
+absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count, const char* op,
+                      size_t* written) {
   if (kind == WriteKind::kUnknown) {
     absl::Status s = DetectKind(fd, kind, op);
     if (!s.ok()) return s;

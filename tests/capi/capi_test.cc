@@ -399,12 +399,12 @@ TEST(Null, EveryHandleArgument) {
   EXPECT_EQ(tubo_entry_register(nullptr, ArgsEntry, &err), kInvalid);
   EXPECT_EQ(tubo_entry_register("zz", nullptr, &err), kInvalid);
   tubo_run_entry_if_requested(0, nullptr);
-  EXPECT_EQ(tubo_fork(nullptr, [](void*, tubo_end**, size_t) { return 0; }, nullptr, nullptr, 0,
-                      0, &err),
+  EXPECT_EQ(tubo_fork(
+                nullptr, [](void*, tubo_end**, size_t) { return 0; }, nullptr, nullptr, 0, 0, &err),
             kInvalid);
   EXPECT_EQ(tubo_fork(&p, nullptr, nullptr, nullptr, 0, 0, &err), kInvalid);
-  EXPECT_EQ(tubo_fork(&p, [](void*, tubo_end**, size_t) { return 0; }, nullptr, nullptr, 2, 0,
-                      &err),
+  EXPECT_EQ(tubo_fork(
+                &p, [](void*, tubo_end**, size_t) { return 0; }, nullptr, nullptr, 2, 0, &err),
             kInvalid);
   tubo_process_free(nullptr);
   EXPECT_EQ(tubo_process_pid(nullptr), -1);
@@ -498,7 +498,8 @@ TEST(Consumed, ForkEndsClosedOnFailure) {
   tubo_end* ends[2] = {w, nullptr};
   tubo_process* p = nullptr;
   Err err;
-  EXPECT_EQ(tubo_fork(&p, [](void*, tubo_end**, size_t) { return 0; }, nullptr, ends, 2, 0, &err),
+  EXPECT_EQ(tubo_fork(
+                &p, [](void*, tubo_end**, size_t) { return 0; }, nullptr, ends, 2, 0, &err),
             TUBO_E_INVALID_ARGUMENT);
   int rc;
   RecvStr(r, &rc);
@@ -507,9 +508,9 @@ TEST(Consumed, ForkEndsClosedOnFailure) {
 
   Pipe(&r, &w);
   ends[0] = w;
-  EXPECT_EQ(
-      tubo_fork(&p, [](void*, tubo_end**, size_t) { return 0; }, nullptr, ends, 1, 0x80, &err),
-      TUBO_E_INVALID_ARGUMENT);
+  EXPECT_EQ(tubo_fork(
+                &p, [](void*, tubo_end**, size_t) { return 0; }, nullptr, ends, 1, 0x80, &err),
+            TUBO_E_INVALID_ARGUMENT);
   RecvStr(r, &rc);
   EXPECT_EQ(rc, TUBO_EOF);
   tubo_end_free(r);
@@ -565,12 +566,13 @@ TEST(Fork, RefusedWithThreadsUnlessAllowed) {
   });
   tubo_process* p = nullptr;
   Err err;
-  EXPECT_EQ(tubo_fork(&p, [](void*, tubo_end**, size_t) { return 0; }, nullptr, nullptr, 0, 0,
-                      &err),
+  EXPECT_EQ(tubo_fork(
+                &p, [](void*, tubo_end**, size_t) { return 0; }, nullptr, nullptr, 0, 0, &err),
             TUBO_E_SPAWN);
   EXPECT_NE(err.msg().find("threads"), std::string::npos);
-  ASSERT_EQ(tubo_fork(&p, [](void*, tubo_end**, size_t) { return 3; }, nullptr, nullptr, 0,
-                      TUBO_FORK_ALLOW_THREADS, &err),
+  ASSERT_EQ(tubo_fork(
+                &p, [](void*, tubo_end**, size_t) { return 3; }, nullptr, nullptr, 0,
+                TUBO_FORK_ALLOW_THREADS, &err),
             TUBO_OK);
   stop = true;
   t.join();

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <string>
 
-#include "gtest/gtest.h"
 #include "capi/tubo.h"
+#include "gtest/gtest.h"
 #include "tubo/tubo.h"
 
 namespace {

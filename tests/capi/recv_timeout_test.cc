@@ -122,17 +122,16 @@ TEST_P(CapiRecvTimeout, RecvIntoTimeoutLosesNothingAcrossBuffers) {
     after_stall = peer.stalled;
     size_t n = 12345;
     Err err;
-    ASSERT_EQ(tubo_end_recv_into_timeout(&n, e.r, first.data(), first.size(),
-                                         after_stall ? 50 : 5, &err),
-              TUBO_E_TIMEOUT)
+    ASSERT_EQ(
+        tubo_end_recv_into_timeout(&n, e.r, first.data(), first.size(), after_stall ? 50 : 5, &err),
+        TUBO_E_TIMEOUT)
         << err.msg();
     EXPECT_EQ(n, 12345u) << "output touched on failure";
   }
   peer.go = true;
   size_t n = 0;
   Err err;
-  ASSERT_EQ(tubo_end_recv_into_timeout(&n, e.r, second.data(), second.size(), 5000, &err),
-            TUBO_OK)
+  ASSERT_EQ(tubo_end_recv_into_timeout(&n, e.r, second.data(), second.size(), 5000, &err), TUBO_OK)
       << err.msg();
   ASSERT_EQ(n, size);
   EXPECT_EQ(std::string(second.data(), n), Pattern(size));

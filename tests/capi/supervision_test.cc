@@ -88,11 +88,11 @@ TEST(CSupervision, ForkFlags) {
   tubo_error* err = nullptr;
   EXPECT_EQ(tubo_fork(&p, Pause, nullptr, nullptr, 0, 64u, &err), TUBO_E_INVALID_ARGUMENT);
   tubo_error_free(err);
-  ASSERT_EQ(tubo_fork(&p, Pause, nullptr, nullptr, 0,
-                      TUBO_FORK_ALLOW_THREADS | TUBO_FORK_NEW_PROCESS_GROUP |
-                          TUBO_FORK_OUTLIVE_PARENT,
-                      nullptr),
-            TUBO_OK);
+  ASSERT_EQ(
+      tubo_fork(&p, Pause, nullptr, nullptr, 0,
+                TUBO_FORK_ALLOW_THREADS | TUBO_FORK_NEW_PROCESS_GROUP | TUBO_FORK_OUTLIVE_PARENT,
+                nullptr),
+      TUBO_OK);
   EXPECT_EQ(tubo_process_leads_group(p), 1);
   EXPECT_EQ(getpgid(tubo_process_pid(p)), tubo_process_pid(p));
   EXPECT_EQ(tubo_process_signal_group(p, SIGKILL, nullptr), TUBO_OK);
@@ -132,8 +132,7 @@ TEST(CSupervision, DetachWithoutAThreadKeepsTheChild) {
   if (pid == 0) {
     tubo_process* p = SpawnSh("sleep 100", false);
     const int child = tubo_process_pid(p);
-    if (!tubo::testing::DenySyscalls(
-            {{SYS_clone3, ENOSYS}, {SYS_clone, EAGAIN, CLONE_THREAD}})) {
+    if (!tubo::testing::DenySyscalls({{SYS_clone3, ENOSYS}, {SYS_clone, EAGAIN, CLONE_THREAD}})) {
       _exit(2);
     }
     tubo_error* err = nullptr;

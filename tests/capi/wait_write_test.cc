@@ -98,9 +98,9 @@ TEST(CapiWaitWriteTest, OneThreadFeedsThreeWorkersWithTrySend) {
   for (int i = 0; i < kWorkers; ++i) {
     tubo_end* r = nullptr;
     ASSERT_EQ(tubo_pipe_new(&r, &writers[i], nullptr), TUBO_OK);
-    ASSERT_EQ(tubo_fork(&procs[i], Worker, reinterpret_cast<void*>(uintptr_t(i)), &r, 1, 0,
-                        nullptr),
-              TUBO_OK);
+    ASSERT_EQ(
+        tubo_fork(&procs[i], Worker, reinterpret_cast<void*>(uintptr_t(i)), &r, 1, 0, nullptr),
+        TUBO_OK);
     ASSERT_EQ(tubo_wait_set_add_end_writable(set, writers[i], i, nullptr), TUBO_OK);
   }
   int next[kWorkers] = {0, 0, 0};

@@ -5,9 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <random>
-#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -144,9 +144,7 @@ TEST(ParseChannelSpec, RejectsDuplicateName) {
   ExpectParseError("a:3:r,a:4:w", "duplicate name \"a\"");
 }
 
-TEST(ParseChannelSpec, RejectsDuplicateFd) {
-  ExpectParseError("a:3:r,b:3:w", "duplicate fd 3");
-}
+TEST(ParseChannelSpec, RejectsDuplicateFd) { ExpectParseError("a:3:r,b:3:w", "duplicate fd 3"); }
 
 TEST(ParseChannelSpec, RejectsFdBelow3) {
   ExpectParseError("a:0:r", "fd \"0\"");
@@ -214,8 +212,7 @@ TEST(FormatChannelSpec, FormatsEntriesInOrder) {
 TEST(FormatChannelSpec, RoundTripsThroughParse) {
   const std::vector<ChannelSpec> channels = {
       {"jobs", 3, "r"}, {"results", 4, "w"}, {"ctl", 2147483647, "rw"}};
-  absl::StatusOr<std::vector<ChannelSpec>> parsed =
-      ParseChannelSpec(FormatChannelSpec(channels));
+  absl::StatusOr<std::vector<ChannelSpec>> parsed = ParseChannelSpec(FormatChannelSpec(channels));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->size(), channels.size());
   for (size_t i = 0; i < channels.size(); ++i) {

@@ -53,8 +53,8 @@ TEST(BufferedSend, FlushOfAnEmptyBufferIsFine) {
 TEST(BufferedSend, OverflowSendsWhatWasHeldFirst) {
   tubo::Pipe p = NewPipe();
   ASSERT_TRUE(p.writer.SetSendBufferSize(64).ok());
-  ASSERT_TRUE(p.writer.Send("first").ok());    // 9 bytes framed
-  ASSERT_TRUE(p.writer.Send("second").ok());   // 10
+  ASSERT_TRUE(p.writer.Send("first").ok());   // 9 bytes framed
+  ASSERT_TRUE(p.writer.Send("second").ok());  // 10
   EXPECT_FALSE(Readable(p.reader));
   ASSERT_TRUE(p.writer.Send(std::string(60, 'x')).ok());  // does not fit: all leave
   EXPECT_TRUE(Readable(p.reader));

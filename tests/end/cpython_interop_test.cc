@@ -10,20 +10,19 @@
 
 namespace {
 
+using tubo_test::Conversation;
 using tubo_test::IsPattern;
 using tubo_test::Pattern;
-using tubo_test::Conversation;
 using tubo_test::Transport;
 using tubo_test::TransportName;
 
-const size_t kSizes[] = {0,     1,     4,     5,       16383,         16384,
+const size_t kSizes[] = {0,     1,     4,     5,     16383,   16384,
                          16385, 65535, 65536, 65537, 1 << 20, (8 << 20) + 3};
 
 class CpythonInterop : public ::testing::TestWithParam<Transport> {};
 
 INSTANTIATE_TEST_SUITE_P(Transports, CpythonInterop,
-                         ::testing::Values(Transport::kPipes, Transport::kDuplex),
-                         TransportName);
+                         ::testing::Values(Transport::kPipes, Transport::kDuplex), TransportName);
 
 TEST_P(CpythonInterop, PythonReceivesWhatTuboSendsAndEchoesIt) {
   Conversation peer;

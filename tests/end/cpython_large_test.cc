@@ -54,8 +54,7 @@ uint32_t Crc32(std::string_view data) {
 class CpythonLarge : public ::testing::TestWithParam<Transport> {};
 
 INSTANTIATE_TEST_SUITE_P(Transports, CpythonLarge,
-                         ::testing::Values(Transport::kPipes, Transport::kDuplex),
-                         TransportName);
+                         ::testing::Values(Transport::kPipes, Transport::kDuplex), TransportName);
 
 TEST_P(CpythonLarge, TwoGiBPlusFiveEachWay) {
   Conversation peer;

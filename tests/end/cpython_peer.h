@@ -100,9 +100,7 @@ class Conversation {
     return pid_ > 0;
   }
 
-  absl::Status Send(std::string_view m) {
-    return duplex_mode_ ? duplex_.Send(m) : writer_.Send(m);
-  }
+  absl::Status Send(std::string_view m) { return duplex_mode_ ? duplex_.Send(m) : writer_.Send(m); }
   absl::StatusOr<std::optional<tubo::Bytes>> Recv() {
     return duplex_mode_ ? duplex_.Recv() : reader_.Recv();
   }
@@ -110,9 +108,7 @@ class Conversation {
     return duplex_mode_ ? duplex_.RecvInto(buffer, capacity) : reader_.RecvInto(buffer, capacity);
   }
   // Tells the peer there is nothing more: it sees EOF but can still reply.
-  absl::Status FinishSending() {
-    return duplex_mode_ ? duplex_.CloseWrite() : writer_.Close();
-  }
+  absl::Status FinishSending() { return duplex_mode_ ? duplex_.CloseWrite() : writer_.Close(); }
   void set_max_message_size(uint64_t max) {
     duplex_.set_max_message_size(max);
     reader_.set_max_message_size(max);

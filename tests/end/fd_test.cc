@@ -11,8 +11,8 @@
 
 namespace {
 
-using tubo_test::IsClosed;
 using tubo_test::IsCloexec;
+using tubo_test::IsClosed;
 using tubo_test::IsOpen;
 
 // A fresh open descriptor the test owns (the read end of a raw pipe; the

@@ -177,8 +177,7 @@ TEST_P(TruncatedHeader4, RecvIsTruncated) {
   const int got = GetParam();
   tubo::ReadEnd end = ReaderOf(Header4(4).substr(0, got));
   const std::string want = "recv on fd " + std::to_string(end.fd().get()) +
-                           ": truncated message (" + std::to_string(got) +
-                           " of 4 header bytes)";
+                           ": truncated message (" + std::to_string(got) + " of 4 header bytes)";
   absl::Status s = end.Recv().status();
   EXPECT_EQ(tubo::ErrorOf(s), tubo::Error::kTruncated) << s;
   EXPECT_EQ(s.message(), want);
@@ -212,8 +211,7 @@ TEST_P(TruncatedHeader12, RecvIsTruncated) {
   tubo::ReadEnd end = ReaderOf(Header12(3).substr(0, got));
   absl::Status s = end.Recv().status();
   EXPECT_EQ(tubo::ErrorOf(s), tubo::Error::kTruncated) << s;
-  EXPECT_EQ(Contains(s, "truncated message (" + std::to_string(got) + " of 12 header bytes)"),
-            "");
+  EXPECT_EQ(Contains(s, "truncated message (" + std::to_string(got) + " of 12 header bytes)"), "");
   ExpectSticky(end, tubo::Error::kTruncated, "of 12 header bytes");
 }
 
@@ -237,8 +235,7 @@ TEST(HostileInput, FourByteHeaderWithNothingMoreIsTruncatedNotBadLength) {
 // End of stream inside a payload, for payloads assembled in the read-ahead
 // buffer, read straight into the caller's memory, and grown as they arrive.
 class TruncatedPayload : public ::testing::TestWithParam<size_t> {};
-INSTANTIATE_TEST_SUITE_P(Sizes, TruncatedPayload,
-                         ::testing::Values(2, 100, 40000, 70000, 1 << 20));
+INSTANTIATE_TEST_SUITE_P(Sizes, TruncatedPayload, ::testing::Values(2, 100, 40000, 70000, 1 << 20));
 
 std::string CutShort(size_t size, size_t sent) {
   return Header4(static_cast<int32_t>(size)) + std::string(sent, 'p');
@@ -257,10 +254,10 @@ TEST_P(TruncatedPayload, RecvIsTruncated) {
   ASSERT_TRUE(p->writer.Close().ok());
   absl::Status s = p->reader.Recv().status();
   EXPECT_EQ(tubo::ErrorOf(s), tubo::Error::kTruncated) << s;
-  EXPECT_EQ(Contains(s, "recv on fd " + std::to_string(p->reader.fd().get()) +
-                            ": truncated message (" + std::to_string(sent) + " of " +
-                            std::to_string(size) + " payload bytes)"),
-            "");
+  EXPECT_EQ(
+      Contains(s, "recv on fd " + std::to_string(p->reader.fd().get()) + ": truncated message (" +
+                      std::to_string(sent) + " of " + std::to_string(size) + " payload bytes)"),
+      "");
   ExpectSticky(p->reader, tubo::Error::kTruncated, "payload bytes");
   EXPECT_CHILD_OK(pid);
 }

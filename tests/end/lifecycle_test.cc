@@ -263,12 +263,12 @@ TEST(MaxMessageSize, TheErrorNamesTheEndAndTheSizes) {
 // value it is listed with; a value outside the table is "unknown".
 TEST(ErrorKinds, TheTableGivesEachKindItsNameMeaningAndValue) {
   int count = 0;
-#define TUBO_CHECK_KIND(kind, value, c_name, name, meaning)                    \
-  EXPECT_EQ(static_cast<int>(tubo::Error::kind), value);                       \
-  EXPECT_STREQ(tubo::ErrorName(tubo::Error::kind), name);                      \
-  EXPECT_STREQ(tubo::ErrorMeaning(tubo::Error::kind), meaning);                \
+#define TUBO_CHECK_KIND(kind, value, c_name, name, meaning)                              \
+  EXPECT_EQ(static_cast<int>(tubo::Error::kind), value);                                 \
+  EXPECT_STREQ(tubo::ErrorName(tubo::Error::kind), name);                                \
+  EXPECT_STREQ(tubo::ErrorMeaning(tubo::Error::kind), meaning);                          \
   EXPECT_EQ(tubo::ErrorOf(tubo::WithError(absl::InternalError("x"), tubo::Error::kind)), \
-            tubo::Error::kind);                                                \
+            tubo::Error::kind);                                                          \
   ++count;
   TUBO_ERROR_KINDS(TUBO_CHECK_KIND)
 #undef TUBO_CHECK_KIND

@@ -60,9 +60,8 @@ int ManyLongLivedEnds() {
     CHILD_CHECK(pipe.ok(), 5);
     readers.push_back(std::move(pipe->reader));
     writers.push_back(std::move(pipe->writer));
-    CHILD_CHECK(SendThroughReader(writers.back(), readers.back(), message) ==
-                    static_cast<long>(kMiB),
-                6);
+    CHILD_CHECK(
+        SendThroughReader(writers.back(), readers.back(), message) == static_cast<long>(kMiB), 6);
   }
   // What the 128 live write ends hold above the default size.
   size_t extra_pages = 0;

@@ -109,7 +109,8 @@ void TimeOutWhileStalled(End& end, StallingPeer& peer, Mode mode, std::vector<ch
       absl::StatusOr<std::optional<tubo::Bytes>> m = end.RecvFor(timeout);
       return m.status();
     }
-    absl::StatusOr<tubo::RecvResult> r = end.RecvIntoFor(first_buf.data(), first_buf.size(), timeout);
+    absl::StatusOr<tubo::RecvResult> r =
+        end.RecvIntoFor(first_buf.data(), first_buf.size(), timeout);
     return r.status();
   };
   bool saw_stalled = false;
@@ -182,10 +183,14 @@ TEST_P(RecvDeadline, OnADuplexEndTimesOutWithNothingLost) {
 
 std::string ModeName(Mode mode) {
   switch (mode) {
-    case Mode::kRecvThenRecv: return "RecvForThenRecv";
-    case Mode::kRecvIntoThenRecvInto: return "RecvIntoForThenRecvInto";
-    case Mode::kRecvIntoThenRecv: return "RecvIntoForThenRecv";
-    case Mode::kRecvThenRecvInto: return "RecvForThenRecvInto";
+    case Mode::kRecvThenRecv:
+      return "RecvForThenRecv";
+    case Mode::kRecvIntoThenRecvInto:
+      return "RecvIntoForThenRecvInto";
+    case Mode::kRecvIntoThenRecv:
+      return "RecvIntoForThenRecv";
+    case Mode::kRecvThenRecvInto:
+      return "RecvForThenRecvInto";
   }
   return "?";
 }

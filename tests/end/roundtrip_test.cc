@@ -16,9 +16,8 @@ using tubo_test::Pattern;
 // Around the header sizes, the reader's half and whole read-ahead buffer
 // (32 KiB, 64 KiB), the CPython 16 KiB send split, the pipe capacity, and
 // well above it.
-const size_t kSizes[] = {0,     1,     4,     5,     16383, 16384,       16385,
-                         32767, 32768, 32769, 65535, 65536, 65537,       1 << 20,
-                         (8 << 20) + 3};
+const size_t kSizes[] = {0,     1,     4,     5,     16383, 16384,   16385,        32767,
+                         32768, 32769, 65535, 65536, 65537, 1 << 20, (8 << 20) + 3};
 
 class RoundTrip : public ::testing::TestWithParam<size_t> {};
 

@@ -14,12 +14,12 @@
 
 #include "tubo/tubo.h"
 
-#define CHECK(cond)                                                                      \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
+#define CHECK(cond)                                                                              \
+  do {                                                                                           \
+    if (!(cond)) {                                                                               \
       std::fprintf(stderr, "channel_spec_fuzz: check failed at line %d: %s\n", __LINE__, #cond); \
-      std::abort();                                                                      \
-    }                                                                                    \
+      std::abort();                                                                              \
+    }                                                                                            \
   } while (0)
 
 namespace {

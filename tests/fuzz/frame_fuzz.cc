@@ -44,32 +44,36 @@
 
 namespace {
 
-constexpr uint64_t kMaxSizes[] = {0,      1,          4,       5,          100,
-                                  65535,  65536,      65537,   (1u << 17), (1u << 18) + 3,
-                                  1 << 20, uint64_t{1} << 30, UINT64_MAX};
+constexpr uint64_t kMaxSizes[] = {0,          1,
+                                  4,          5,
+                                  100,        65535,
+                                  65536,      65537,
+                                  (1u << 17), (1u << 18) + 3,
+                                  1 << 20,    uint64_t{1} << 30,
+                                  UINT64_MAX};
 constexpr size_t kCapacities[] = {0, 1, 3, 4, 5, 16, 100, 4096, 65535, 65536, 65537, 300000};
 constexpr size_t kMaxCapacity = 300000;
 constexpr size_t kMaxStream = 1 << 20;  // bounds the work per input
 constexpr int kMaxCalls = 48;
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
+#define CHECK(cond)                                                                       \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
       std::fprintf(stderr, "frame_fuzz: check failed at line %d: %s\n", __LINE__, #cond); \
-      std::abort();                                                            \
-    }                                                                          \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)
 
 // --- The read(2) the decoder sees. ---
 struct Schedule {
-  int fd = -1;                   // the descriptor being fuzzed, or -1
-  std::vector<size_t> ends;      // stream offsets where chunks end, ascending
-  std::vector<bool> eintr;       // per chunk: fail its first read with EINTR
-  std::vector<bool> interrupted; // per chunk: that EINTR was delivered
-  size_t pos = 0;                // the descriptor's offset (only reads move it)
-  int idle_at = -1;              // the wait (0, 1, ...) of this call that finds nothing
-  int waits = 0;                 // waits on `fd` during this call
-  bool idled = false;            // a wait of this call found nothing
+  int fd = -1;                    // the descriptor being fuzzed, or -1
+  std::vector<size_t> ends;       // stream offsets where chunks end, ascending
+  std::vector<bool> eintr;        // per chunk: fail its first read with EINTR
+  std::vector<bool> interrupted;  // per chunk: that EINTR was delivered
+  size_t pos = 0;                 // the descriptor's offset (only reads move it)
+  int idle_at = -1;               // the wait (0, 1, ...) of this call that finds nothing
+  int waits = 0;                  // waits on `fd` during this call
+  bool idled = false;             // a wait of this call found nothing
 };
 Schedule g_schedule;
 
@@ -78,10 +82,10 @@ enum class Outcome { kMessage, kEof, kTruncated, kBadLength, kTooLarge };
 
 struct Frame {
   Outcome outcome;
-  uint64_t size = 0;   // payload size (kMessage, and the header of kTruncated payloads)
-  size_t payload = 0;  // offset of the payload in the stream
+  uint64_t size = 0;       // payload size (kMessage, and the header of kTruncated payloads)
+  size_t payload = 0;      // offset of the payload in the stream
   bool header_ok = false;  // a whole, acceptable header was there (RecvInto may say too small)
-  size_t next = 0;     // stream offset after this frame
+  size_t next = 0;         // stream offset after this frame
 };
 
 Frame Reference(const std::string& s, size_t pos, uint64_t max) {
@@ -89,7 +93,9 @@ Frame Reference(const std::string& s, size_t pos, uint64_t max) {
   const size_t left = s.size() - pos;
   if (left == 0) return {Outcome::kEof};
   if (left < 4) return {Outcome::kTruncated};
-  auto byte = [&](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(s[pos + i])); };
+  auto byte = [&](size_t i) {
+    return static_cast<uint64_t>(static_cast<unsigned char>(s[pos + i]));
+  };
   const int32_t length = static_cast<int32_t>(
       static_cast<uint32_t>((byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3)));
   size_t header = 4;
@@ -119,10 +125,14 @@ Frame Reference(const std::string& s, size_t pos, uint64_t max) {
 
 tubo::Error ErrorFor(Outcome o) {
   switch (o) {
-    case Outcome::kTruncated: return tubo::Error::kTruncated;
-    case Outcome::kBadLength: return tubo::Error::kBadLength;
-    case Outcome::kTooLarge: return tubo::Error::kTooLarge;
-    default: return tubo::Error::kOk;
+    case Outcome::kTruncated:
+      return tubo::Error::kTruncated;
+    case Outcome::kBadLength:
+      return tubo::Error::kBadLength;
+    case Outcome::kTooLarge:
+      return tubo::Error::kTooLarge;
+    default:
+      return tubo::Error::kOk;
   }
 }
 
@@ -280,7 +290,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       CHECK(f.size == 0 || std::memcmp((*m)->data(), stream.data() + f.payload, f.size) == 0);
       pos = f.next;
     } else {
-      const size_t capacity = kCapacities[(r >> 8) % (sizeof(kCapacities) / sizeof(kCapacities[0]))];
+      const size_t capacity =
+          kCapacities[(r >> 8) % (sizeof(kCapacities) / sizeof(kCapacities[0]))];
       // The caller's buffer ends exactly where its heap block ends, so ASan
       // reports a write of even one byte past `capacity`.
       static char* const block = new char[kMaxCapacity];

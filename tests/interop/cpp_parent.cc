@@ -49,9 +49,8 @@ int main(int argc, char** argv) {
   tubo::Command command(argv[first]);
   command.SearchPath();
   for (int i = first + 1; i < argc; ++i) command.Arg(argv[i]);
-  absl::StatusOr<tubo::Process> worker = command.Channel("in", std::move(in->reader))
-                                             .Channel("out", std::move(out->writer))
-                                             .Spawn();
+  absl::StatusOr<tubo::Process> worker =
+      command.Channel("in", std::move(in->reader)).Channel("out", std::move(out->writer)).Spawn();
   if (!worker.ok()) return Fail(worker.status().ToString());
   tubo::WriteEnd& to_worker = in->writer;
   tubo::ReadEnd& from_worker = out->reader;
@@ -63,7 +62,8 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::optional<tubo::Bytes>> echo = from_worker.Recv();
     if (!echo.ok()) return Fail(echo.status().ToString());
     if (!*echo) return Fail("EOF instead of the echo of " + std::to_string(size) + " bytes");
-    if ((*echo)->view() != sent) return Fail("the echo of " + std::to_string(size) + " bytes differs");
+    if ((*echo)->view() != sent)
+      return Fail("the echo of " + std::to_string(size) + " bytes differs");
   }
   absl::Status closed = to_worker.Close();
   if (!closed.ok()) return Fail(closed.ToString());

@@ -102,8 +102,7 @@ void ReapEverything(int) {
 int StartEachAndWait() {
   absl::StatusOr<tubo::Process> forked = tubo::Fork(Options(), [] { return 5; });
   CHILD_CHECK(forked.ok(), 20);
-  absl::StatusOr<tubo::Process> exec =
-      tubo::Command("/bin/sh").Args({"-c", "exit 3"}).Spawn();
+  absl::StatusOr<tubo::Process> exec = tubo::Command("/bin/sh").Args({"-c", "exit 3"}).Spawn();
   CHILD_CHECK(exec.ok(), 21);
   absl::StatusOr<tubo::Process> self = tubo::Command::Self("exit_with").Arg("4").Spawn();
   CHILD_CHECK(self.ok(), 22);
@@ -111,8 +110,9 @@ int StartEachAndWait() {
   CHILD_CHECK(ExitedWith(forked->Wait(), 5), 23);
   absl::StatusOr<tubo::ExitStatus> exec_status = exec->Wait();
   if (!ExitedWith(exec_status, 3)) {
-    std::fprintf(stderr, "exec: %s\n", exec_status.ok() ? exec_status->ToString().c_str()
-                                                        : exec_status.status().ToString().c_str());
+    std::fprintf(stderr, "exec: %s\n",
+                 exec_status.ok() ? exec_status->ToString().c_str()
+                                  : exec_status.status().ToString().c_str());
   }
   // An exec'd child has SIGCHLD as its exit signal again (execve resets it):
   // a foreign reaper can take it, and before Linux 6.15 the status is gone.
@@ -191,8 +191,8 @@ TEST(ForkStart, FailedFlushIsASpawnErrorNamingTheFork) {
   ASSERT_TRUE(pipe->writer.SetSendBufferSize(4096).ok());
   ASSERT_TRUE(pipe->writer.Send("buffered").ok());
   pipe->reader.Close().IgnoreError();
-  absl::StatusOr<tubo::Process> p =
-      tubo::Fork(Options(), [](tubo::WriteEnd) { return 0; }, std::move(pipe->writer));
+  absl::StatusOr<tubo::Process> p = tubo::Fork(
+      Options(), [](tubo::WriteEnd) { return 0; }, std::move(pipe->writer));
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(tubo::ErrorOf(p.status()), tubo::Error::kSpawn);
   EXPECT_TRUE(absl::StartsWith(p.status().message(), "fork: flush on fd")) << p.status();
@@ -205,8 +205,7 @@ TEST(ForkStart, FailedFlushIsASpawnErrorNamingTheFork) {
 int ChildrenSeeNoStrayDescriptor() {
   const int stray = ::dup2(::open("/dev/null", O_RDONLY), 50);
   CHILD_CHECK(stray == 50, 30);
-  absl::StatusOr<tubo::Process> forked =
-      tubo::Fork(Options(), [] { return IsClosed(50) ? 0 : 9; });
+  absl::StatusOr<tubo::Process> forked = tubo::Fork(Options(), [] { return IsClosed(50) ? 0 : 9; });
   CHILD_CHECK(forked.ok(), 31);
   CHILD_CHECK(ExitedWith(forked->Wait(), 0), 32);
   absl::StatusOr<tubo::Process> exec =
@@ -334,7 +333,8 @@ int Recurse(int depth) {
 // The callable runs on this thread's stack, as after fork: a deep one grows
 // it far beyond the region reserved for the child's first frames.
 TEST(ForkStack, TheCallableHasAWholeStack) {
-  absl::StatusOr<tubo::Process> p = tubo::Fork(Options(), [] { return Recurse(2048) == 2048 ? 0 : 3; });
+  absl::StatusOr<tubo::Process> p =
+      tubo::Fork(Options(), [] { return Recurse(2048) == 2048 ? 0 : 3; });
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_TRUE(ExitedWith(p->Wait(), 0));
 }

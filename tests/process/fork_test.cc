@@ -88,8 +88,8 @@ TEST(Fork, ChildSeesOnlyStdioAndItsEnds) {
 
 TEST(Fork, ConsumesTheEnds) {
   Pipe p = NewPipe();
-  absl::StatusOr<Process> child = Fork([](WriteEnd out) { out.Send("hi").IgnoreError(); },
-                                       std::move(p.writer));
+  absl::StatusOr<Process> child =
+      Fork([](WriteEnd out) { out.Send("hi").IgnoreError(); }, std::move(p.writer));
   EXPECT_FALSE(p.writer.is_open());
   EXPECT_EQ(Next(p.reader), "hi");
   EXPECT_EQ(Next(p.reader), std::nullopt);  // EOF: the parent kept no copy
@@ -163,8 +163,7 @@ TEST(Fork, ChildStartsWithDefaultSignalsAndEmptyMask) {
   ::signal(SIGUSR2, old_usr2);
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   const std::string state = Next(p.reader).value_or("");
-  EXPECT_EQ(state.rfind("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", 0), 0u)
-      << state;
+  EXPECT_EQ(state.rfind("SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", 0), 0u) << state;
   // Handlers glibc installs for its reserved signals (32 .. SIGRTMIN-1; a
   // sanitizer runtime makes glibc install them) stay, as ResetSignals intends:
   // the child's own glibc relies on them. No handler of the program remains.

@@ -232,7 +232,9 @@ TUBO_ENTRY(die_mid_message) {
   absl::StatusOr<tubo::OwnedFd> fd = out->Release();
   if (!fd.ok()) return Die("release");
   // A header announcing 100 bytes, then only 10 of them.
-  const char partial[] = "\x00\x00\x00\x64" "0123456789";
+  const char partial[] =
+      "\x00\x00\x00\x64"
+      "0123456789";
   if (::write(fd->get(), partial, sizeof partial - 1) != sizeof partial - 1) return Die("write");
   ::kill(::getpid(), SIGKILL);
   for (;;) ::pause();

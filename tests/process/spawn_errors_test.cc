@@ -59,12 +59,11 @@ TEST(SpawnErrors, MissingStdinFile) {
 TEST(SpawnStdio, NullStdinWhenTheParentHasNoFd0) {
   pid_t pid = ForkChild([] {
     ::close(0);
-    absl::StatusOr<tubo::Process> p =
-        tubo::Command("/bin/sh")
-            .Arg("-c")
-            .Arg("[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ]")
-            .Stdin(tubo::Stdio::Null())
-            .Spawn();
+    absl::StatusOr<tubo::Process> p = tubo::Command("/bin/sh")
+                                          .Arg("-c")
+                                          .Arg("[ \"$(readlink /proc/$$/fd/0)\" = /dev/null ]")
+                                          .Stdin(tubo::Stdio::Null())
+                                          .Spawn();
     CHILD_CHECK(p.ok(), 2);
     absl::StatusOr<tubo::ExitStatus> st = p->Wait();
     CHILD_CHECK(st.ok(), 3);

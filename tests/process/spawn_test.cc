@@ -305,8 +305,8 @@ TEST(Command, ClearEnvStartsEmptyPlusSetEnv) {
 }
 
 TEST(Command, ClearEnvLeavesOnlyWhatIsSet) {
-  std::string out = RunAndCapture(
-      std::move(Command("/usr/bin/env").ClearEnv().SetEnv("ONLY", "this")));
+  std::string out =
+      RunAndCapture(std::move(Command("/usr/bin/env").ClearEnv().SetEnv("ONLY", "this")));
   EXPECT_EQ(out, "ONLY=this\n");
 }
 
@@ -386,10 +386,8 @@ TEST(Command, FileStdinWorksWhenTheParentsStdinIsClosed) {
   ASSERT_GE(saved, 0);
   RawPipe out = MakeRawPipe();  // before closing 0, so it does not take fd 0
   ::close(0);
-  absl::StatusOr<Process> p = Command("/bin/cat")
-                                  .Stdin(Stdio::Path(in))
-                                  .Stdout(Stdio::Fd(std::move(out.write)))
-                                  .Spawn();
+  absl::StatusOr<Process> p =
+      Command("/bin/cat").Stdin(Stdio::Path(in)).Stdout(Stdio::Fd(std::move(out.write))).Spawn();
   std::string text = p.ok() ? ReadAll(out.read.get()) : "";
   std::optional<ExitStatus> st;
   if (p.ok()) st = *p->Wait();

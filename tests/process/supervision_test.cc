@@ -55,8 +55,7 @@ Workers StartMiddle(bool die_with_parent, bool spawn_from_thread) {
   tubo_test::RawPipe report = tubo_test::MakeRawPipe();
   pid_t middle = ForkChild([&] {
     report.read.Reset();
-    absl::StatusOr<tubo::Process> forked =
-        tubo::Fork(Options(die_with_parent), [] { ::pause(); });
+    absl::StatusOr<tubo::Process> forked = tubo::Fork(Options(die_with_parent), [] { ::pause(); });
     CHILD_CHECK(forked.ok(), 2);
     std::optional<tubo::Process> exec, self;
     auto spawn = [&] {

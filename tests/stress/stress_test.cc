@@ -95,7 +95,9 @@ TUBO_ENTRY(echo) {
 // --- 10 000 spawns of each start method ---------------------------------
 
 enum class Method { kFork, kExec, kSelf };
-const char* Name(Method m) { return m == Method::kFork ? "fork" : m == Method::kExec ? "exec" : "self"; }
+const char* Name(Method m) {
+  return m == Method::kFork ? "fork" : m == Method::kExec ? "exec" : "self";
+}
 
 void SpawnMany(Method method) {
   const int count = StressScaled(10000);
@@ -118,7 +120,10 @@ void SpawnMany(Method method) {
             std::move(p->writer));
         break;
       case Method::kExec:
-        child = tubo::Command(self).Arg("--stress-check-fds").Channel("report", std::move(p->writer)).Spawn();
+        child = tubo::Command(self)
+                    .Arg("--stress-check-fds")
+                    .Channel("report", std::move(p->writer))
+                    .Spawn();
         break;
       case Method::kSelf:
         child = tubo::Command::Self("check_fds").Channel("report", std::move(p->writer)).Spawn();
@@ -137,13 +142,16 @@ void SpawnMany(Method method) {
       }
     }
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::set<int> after = OpenFds();
   const int leaked = static_cast<int>(after.size()) - static_cast<int>(before.size());
-  STRESS_FIGURE("spawns[%s]: %d spawned, %d saw exactly 0,1,2+channel, %d did not%s%s, fds leaked in parent: %d "
-         "(%zu open before, %zu after), %.0f us per spawn+wait",
-         Name(method), count, clean, failed, first_bad.empty() ? "" : " first: ", first_bad.c_str(),
-         leaked, before.size(), after.size(), secs * 1e6 / count);
+  STRESS_FIGURE(
+      "spawns[%s]: %d spawned, %d saw exactly 0,1,2+channel, %d did not%s%s, fds leaked in parent: "
+      "%d "
+      "(%zu open before, %zu after), %.0f us per spawn+wait",
+      Name(method), count, clean, failed, first_bad.empty() ? "" : " first: ", first_bad.c_str(),
+      leaked, before.size(), after.size(), secs * 1e6 / count);
   EXPECT_EQ(clean, count) << first_bad;
   EXPECT_EQ(after, before) << Describe(after) << " vs " << Describe(before);
 }
@@ -206,9 +214,10 @@ TEST(Stress, TenThousandHandleLifetimes) {
   const int children = CountChildren(&zombies);
   siginfo_t info = {};
   const bool none = ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD;
-  STRESS_FIGURE("handles: %d lifetimes (%d destroyed while running, %d terminated, %d exited first), "
-         "zombies left: %d, children left: %d, waitid says none: %s",
-         count, destroyed_running, terminated, exited_first, zombies, children, none ? "yes" : "no");
+  STRESS_FIGURE(
+      "handles: %d lifetimes (%d destroyed while running, %d terminated, %d exited first), "
+      "zombies left: %d, children left: %d, waitid says none: %s",
+      count, destroyed_running, terminated, exited_first, zombies, children, none ? "yes" : "no");
   EXPECT_EQ(zombies, 0);
   EXPECT_EQ(children, 0);
   EXPECT_TRUE(none);
@@ -226,23 +235,36 @@ TEST(Stress, EightThreadsSpawningExecWorkersTenSeconds) {
       for (int i = 0; std::chrono::steady_clock::now() < end; ++i) {
         absl::StatusOr<tubo::Pipe> in = tubo::Pipe::Create();
         absl::StatusOr<tubo::Pipe> out = tubo::Pipe::Create();
-        if (!in.ok() || !out.ok()) { ++errors; continue; }
+        if (!in.ok() || !out.ok()) {
+          ++errors;
+          continue;
+        }
         // /bin/cat copies the frames through unchanged (raw stdin/stdout ends).
         absl::StatusOr<tubo::Process> p = tubo::Command("/bin/cat")
                                               .Stdin(tubo::Stdio::End(std::move(in->reader)))
                                               .Stdout(tubo::Stdio::End(std::move(out->writer)))
                                               .Spawn();
-        if (!p.ok()) { ++errors; continue; }
+        if (!p.ok()) {
+          ++errors;
+          continue;
+        }
         ++spawns;
         const std::string msg = "thread " + std::to_string(t) + " message " + std::to_string(i);
-        if (!in->writer.Send(msg).ok() || !in->writer.Close().ok()) { ++errors; continue; }
+        if (!in->writer.Send(msg).ok() || !in->writer.Close().ok()) {
+          ++errors;
+          continue;
+        }
         absl::StatusOr<std::optional<tubo::Bytes>> m = out->reader.Recv();
-        if (!m.ok() || !m->has_value() || (*m)->view() != msg) { ++errors; continue; }
+        if (!m.ok() || !m->has_value() || (*m)->view() != msg) {
+          ++errors;
+          continue;
+        }
         // EOF must come once cat exits: no other child may hold our write end.
         absl::StatusOr<bool> ready = out->reader.Poll(absl::Seconds(10));
         absl::StatusOr<std::optional<tubo::Bytes>> eof =
-            ready.ok() && *ready ? out->reader.Recv() : absl::StatusOr<std::optional<tubo::Bytes>>(
-                                                            absl::DeadlineExceededError("no EOF"));
+            ready.ok() && *ready
+                ? out->reader.Recv()
+                : absl::StatusOr<std::optional<tubo::Bytes>>(absl::DeadlineExceededError("no EOF"));
         if (eof.ok() && !eof->has_value()) {
           ++eofs;
         } else {
@@ -253,8 +275,9 @@ TEST(Stress, EightThreadsSpawningExecWorkersTenSeconds) {
     });
   }
   for (std::thread& t : threads) t.join();
-  STRESS_FIGURE("threads: 8 threads x %.0f s: %d exec spawns, %d EOFs arrived, %d missing, %d other errors",
-         duration.count() / 1000.0, spawns.load(), eofs.load(), missing.load(), errors.load());
+  STRESS_FIGURE(
+      "threads: 8 threads x %.0f s: %d exec spawns, %d EOFs arrived, %d missing, %d other errors",
+      duration.count() / 1000.0, spawns.load(), eofs.load(), missing.load(), errors.load());
   EXPECT_GT(spawns.load(), 0);
   EXPECT_EQ(eofs.load(), spawns.load());
   EXPECT_EQ(missing.load(), 0);
@@ -312,25 +335,34 @@ TEST(Stress, OneGiBUnderSigalrmEvery100us) {
     // Alternate the two receive paths.
     if (messages % 2 == 0) {
       absl::StatusOr<std::optional<tubo::Bytes>> m = p->reader.Recv();
-      if (!m.ok()) { ++spurious; break; }
+      if (!m.ok()) {
+        ++spurious;
+        break;
+      }
       if (!*m) break;
       if ((*m)->size() != plan[messages] || !IsPattern((*m)->view(), messages)) ++corrupt;
       received += (*m)->size();
     } else {
       absl::StatusOr<tubo::RecvResult> r = p->reader.RecvInto(buffer.data(), buffer.size());
-      if (!r.ok()) { ++spurious; break; }
+      if (!r.ok()) {
+        ++spurious;
+        break;
+      }
       if (r->eof()) break;
-      if (r->size != plan[messages] || !IsPattern(std::string_view(buffer.data(), r->size), messages)) ++corrupt;
+      if (r->size != plan[messages] ||
+          !IsPattern(std::string_view(buffer.data(), r->size), messages))
+        ++corrupt;
       received += r->size;
     }
     ++messages;
   }
   const long alarms = g_alarms.load();
   const int status = tubo_test::WaitStatus(pid);
-  STRESS_FIGURE("sigalrm: %zu bytes sent in %zu messages, %zu received, %zu lost, %zu corrupt messages, "
-         "%zu spurious errors, %ld SIGALRMs in the receiver, sender %s",
-         total, plan.size(), received, total - received, corrupt, spurious, alarms,
-         tubo_test::DescribeStatus(status).c_str());
+  STRESS_FIGURE(
+      "sigalrm: %zu bytes sent in %zu messages, %zu received, %zu lost, %zu corrupt messages, "
+      "%zu spurious errors, %ld SIGALRMs in the receiver, sender %s",
+      total, plan.size(), received, total - received, corrupt, spurious, alarms,
+      tubo_test::DescribeStatus(status).c_str());
   EXPECT_EQ(received, total);
   EXPECT_EQ(corrupt, 0u);
   EXPECT_EQ(spurious, 0u);
@@ -372,12 +404,13 @@ TEST(Stress, WorkerKilledMidMessageHundredTimes) {
     ASSERT_TRUE(worker.ok()) << worker.status();
     auto recv = [&]() -> absl::Status {
       // Never a hang: with the worker dead, every call must return at once.
-      absl::StatusOr<bool> ready = duplex ? dreader.Poll(absl::Seconds(10)) : reader.Poll(absl::Seconds(10));
+      absl::StatusOr<bool> ready =
+          duplex ? dreader.Poll(absl::Seconds(10)) : reader.Poll(absl::Seconds(10));
       if (ready.ok() && !*ready) return absl::DeadlineExceededError("hang");
       if (into) {
         std::vector<char> buf(2 << 20);
-        absl::StatusOr<tubo::RecvResult> r =
-            duplex ? dreader.RecvInto(buf.data(), buf.size()) : reader.RecvInto(buf.data(), buf.size());
+        absl::StatusOr<tubo::RecvResult> r = duplex ? dreader.RecvInto(buf.data(), buf.size())
+                                                    : reader.RecvInto(buf.data(), buf.size());
         return r.ok() ? (r->eof() ? absl::OutOfRangeError("eof") : absl::OkStatus()) : r.status();
       }
       absl::StatusOr<std::optional<tubo::Bytes>> m = duplex ? dreader.Recv() : reader.Recv();
@@ -387,8 +420,8 @@ TEST(Stress, WorkerKilledMidMessageHundredTimes) {
     // Give the cut message time to begin to arrive, then kill. (Poll cannot
     // say so: when the first receive already read its beginning ahead, the
     // end holds a partial frame, and a receive would still block.)
-    absl::StatusOr<bool> begun = duplex ? dreader.Poll(absl::Milliseconds(200))
-                                        : reader.Poll(absl::Milliseconds(200));
+    absl::StatusOr<bool> begun =
+        duplex ? dreader.Poll(absl::Milliseconds(200)) : reader.Poll(absl::Milliseconds(200));
     ASSERT_TRUE(begun.ok());
     ASSERT_TRUE(worker->Kill().ok());
     absl::StatusOr<tubo::ExitStatus> st = worker->Wait();
@@ -400,9 +433,10 @@ TEST(Stress, WorkerKilledMidMessageHundredTimes) {
     if (absl::IsDeadlineExceeded(again)) ++hangs;
     if (tubo::ErrorOf(again) == tubo::Error::kTruncated) ++sticky;
   }
-  STRESS_FIGURE("killed: %d workers SIGKILLed mid-message: %d truncated-message errors, then %d sticky "
-         "(same error on the next call), %d hangs, %d other outcomes",
-         count, truncated, sticky, hangs, other);
+  STRESS_FIGURE(
+      "killed: %d workers SIGKILLed mid-message: %d truncated-message errors, then %d sticky "
+      "(same error on the next call), %d hangs, %d other outcomes",
+      count, truncated, sticky, hangs, other);
   EXPECT_EQ(truncated, count);
   EXPECT_EQ(sticky, count);
   EXPECT_EQ(hangs, 0);
@@ -421,7 +455,8 @@ TEST(Stress, WritingToADeadReaderHundredTimes) {
     if (duplex) {
       absl::StatusOr<tubo::DuplexPipe> d = tubo::DuplexPipe::Create();
       ASSERT_TRUE(d.ok());
-      absl::StatusOr<tubo::Process> reader = tubo::Fork([](tubo::DuplexEnd) { return 0; }, std::move(d->second));
+      absl::StatusOr<tubo::Process> reader =
+          tubo::Fork([](tubo::DuplexEnd) { return 0; }, std::move(d->second));
       ASSERT_TRUE(reader.ok() && reader->Wait().ok());
       if (buffered) ASSERT_TRUE(d->first.SetSendBufferSize(4096).ok());
       s = d->first.Send(std::string(100000, 'x'));
@@ -429,17 +464,22 @@ TEST(Stress, WritingToADeadReaderHundredTimes) {
     } else {
       absl::StatusOr<tubo::Pipe> p = tubo::Pipe::Create();
       ASSERT_TRUE(p.ok());
-      absl::StatusOr<tubo::Process> reader = tubo::Fork([](tubo::ReadEnd) { return 0; }, std::move(p->reader));
+      absl::StatusOr<tubo::Process> reader =
+          tubo::Fork([](tubo::ReadEnd) { return 0; }, std::move(p->reader));
       ASSERT_TRUE(reader.ok() && reader->Wait().ok());
       if (buffered) ASSERT_TRUE(p->writer.SetSendBufferSize(4096).ok());
       s = p->writer.Send("to nobody");
       if (s.ok()) s = p->writer.Close();
     }
-    if (tubo::ErrorOf(s) == tubo::Error::kPeerClosed) ++peer_closed; else ++other;
+    if (tubo::ErrorOf(s) == tubo::Error::kPeerClosed)
+      ++peer_closed;
+    else
+      ++other;
   }
-  STRESS_FIGURE("dead reader: %d writes to ends whose reader died: %d PeerClosed errors, %d other outcomes, "
-         "process alive: yes",
-         count, peer_closed, other);
+  STRESS_FIGURE(
+      "dead reader: %d writes to ends whose reader died: %d PeerClosed errors, %d other outcomes, "
+      "process alive: yes",
+      count, peer_closed, other);
   EXPECT_EQ(peer_closed, count);
 }
 
@@ -452,7 +492,8 @@ TEST(Stress, ExecFailuresAreStructuredErrors) {
   const std::string not_prog = dir + "/stress_not_a_program";
   std::ofstream(not_exec) << "#!/bin/sh\n";
   ::chmod(not_exec.c_str(), 0644);
-  std::ofstream(not_prog) << "\x7f" "ELX garbage\n";
+  std::ofstream(not_prog) << "\x7f"
+                             "ELX garbage\n";
   ::chmod(not_prog.c_str(), 0755);
   struct Case {
     const char* what;
@@ -460,14 +501,18 @@ TEST(Stress, ExecFailuresAreStructuredErrors) {
     const char* expect;
   };
   std::vector<Case> cases;
-  cases.push_back({"missing program", tubo::Command("/nonexistent/prog"), "exec: No such file or directory"});
+  cases.push_back(
+      {"missing program", tubo::Command("/nonexistent/prog"), "exec: No such file or directory"});
   cases.push_back({"not executable", tubo::Command(not_exec), "exec: Permission denied"});
   cases.push_back({"not a program", tubo::Command(not_prog), "exec: Exec format error"});
-  cases.push_back({"missing cwd", std::move(tubo::Command("/bin/true").WorkingDirectory("/nonexistent/dir")),
+  cases.push_back({"missing cwd",
+                   std::move(tubo::Command("/bin/true").WorkingDirectory("/nonexistent/dir")),
                    "chdir \"/nonexistent/dir\": No such file or directory"});
-  cases.push_back({"missing program in PATH",
-                   std::move(tubo::Command("tubo-no-such-program").SearchPath().SetEnv("PATH", "/bin:/usr/bin")),
-                   "exec: No such file or directory"});
+  cases.push_back(
+      {"missing program in PATH",
+       std::move(
+           tubo::Command("tubo-no-such-program").SearchPath().SetEnv("PATH", "/bin:/usr/bin")),
+       "exec: No such file or directory"});
   const std::set<int> before = OpenFds();
   int structured = 0;
   for (Case& c : cases) {
@@ -481,14 +526,17 @@ TEST(Stress, ExecFailuresAreStructuredErrors) {
     absl::StatusOr<std::optional<tubo::Bytes>> eof = p->reader.Recv();
     const bool consumed = eof.ok() && !eof->has_value();
     if (ok && consumed) ++structured;
-    STRESS_FIGURE("exec failure [%s]: %s; channel consumed: %s", c.what, message.c_str(), consumed ? "yes" : "no");
+    STRESS_FIGURE("exec failure [%s]: %s; channel consumed: %s", c.what, message.c_str(),
+                  consumed ? "yes" : "no");
   }
   const std::set<int> after = OpenFds();
   int zombies = 0;
   const int children = CountChildren(&zombies);
-  STRESS_FIGURE("exec failures: %d of %zu structured errors (Error::kSpawn naming stage, program, errno), "
-         "fds leaked: %d, children left: %d",
-         structured, cases.size(), static_cast<int>(after.size()) - static_cast<int>(before.size()), children);
+  STRESS_FIGURE(
+      "exec failures: %d of %zu structured errors (Error::kSpawn naming stage, program, errno), "
+      "fds leaked: %d, children left: %d",
+      structured, cases.size(), static_cast<int>(after.size()) - static_cast<int>(before.size()),
+      children);
   EXPECT_EQ(structured, static_cast<int>(cases.size()));
   EXPECT_EQ(after, before);
   EXPECT_EQ(children, 0);
@@ -505,7 +553,9 @@ double MeanSpawnMicros(int count, bool with_channel) {
     absl::StatusOr<tubo::Process> child = c.Spawn();
     if (!child.ok() || !child->Wait().ok()) std::abort();
   }
-  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / count;
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+             .count() /
+         count;
 }
 
 TEST(Stress, SpawningStaysFastAtRlimitNofileOfAMillion) {
@@ -523,7 +573,8 @@ TEST(Stress, SpawningStaysFastAtRlimitNofileOfAMillion) {
   if (::setrlimit(RLIMIT_NOFILE, &high) != 0) {
     high = {old.rlim_max, old.rlim_max};
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &high), 0);
-    note = std::to_string(old.rlim_max) + " (the hard limit: 1048576 was refused, no CAP_SYS_RESOURCE)";
+    note = std::to_string(old.rlim_max) +
+           " (the hard limit: 1048576 was refused, no CAP_SYS_RESOURCE)";
   }
   const double at_high = MeanSpawnMicros(count, true);
   // With a descriptor near the top as well: the kernel then copies a fd table
@@ -533,9 +584,11 @@ TEST(Stress, SpawningStaysFastAtRlimitNofileOfAMillion) {
   const double with_high_fd = MeanSpawnMicros(count, true);
   ::close(high_fd);
   ::setrlimit(RLIMIT_NOFILE, &old);
-  STRESS_FIGURE("rlimit: mean exec spawn+wait of /bin/true over %d: %.0f us at RLIMIT_NOFILE 1024, %.0f us at "
-         "%s (ratio %.2f); %.0f us with fd %d open as well",
-         count, at_1024, at_high, note.c_str(), at_high / at_1024, with_high_fd, high_fd);
+  STRESS_FIGURE(
+      "rlimit: mean exec spawn+wait of /bin/true over %d: %.0f us at RLIMIT_NOFILE 1024, %.0f us "
+      "at "
+      "%s (ratio %.2f); %.0f us with fd %d open as well",
+      count, at_1024, at_high, note.c_str(), at_high / at_1024, with_high_fd, high_fd);
   // A loop closing a million descriptors costs ~50 ms per spawn; close_range is flat.
   EXPECT_LT(at_high, at_1024 * 2 + 500);
 }
@@ -558,8 +611,9 @@ TEST(Stress, FdExhaustionGivesCleanErrors) {
     fillers.pop_back();
     // A pipe needs two: EMFILE, as a clean error.
     absl::StatusOr<tubo::Pipe> p = tubo::Pipe::Create();
-    const bool pipe_error = !p.ok() && tubo::ErrorOf(p.status()) == tubo::Error::kSystem &&
-                            p.status().message().find("Too many open files") != absl::string_view::npos;
+    const bool pipe_error =
+        !p.ok() && tubo::ErrorOf(p.status()) == tubo::Error::kSystem &&
+        p.status().message().find("Too many open files") != absl::string_view::npos;
     // A spawn needs a copy of the channel and a pidfd: it fails, and still
     // consumes the channel.
     absl::StatusOr<tubo::Process> child =
@@ -573,10 +627,11 @@ TEST(Stress, FdExhaustionGivesCleanErrors) {
     keep->reader.Close().IgnoreError();
     const std::set<int> after = OpenFds();
     const int leaked = static_cast<int>(after.size()) + 2 - static_cast<int>(before.size());
-    STRESS_FIGURE("fd exhaustion: Pipe::Create with one fd free: %s; Spawn: %s; channel consumed: %s; "
-           "fds leaked: %d",
-           p.ok() ? "succeeded?!" : std::string(p.status().message()).c_str(), spawn_msg.c_str(),
-           consumed ? "yes" : "no", leaked);
+    STRESS_FIGURE(
+        "fd exhaustion: Pipe::Create with one fd free: %s; Spawn: %s; channel consumed: %s; "
+        "fds leaked: %d",
+        p.ok() ? "succeeded?!" : std::string(p.status().message()).c_str(), spawn_msg.c_str(),
+        consumed ? "yes" : "no", leaked);
     CHILD_CHECK(pipe_error, 5);
     CHILD_CHECK(spawn_error, 6);
     CHILD_CHECK(consumed, 7);
@@ -601,24 +656,29 @@ TEST(Stress, ForkFailureGivesCleanErrors) {
     const std::set<int> before = OpenFds();
     absl::StatusOr<tubo::Pipe> p = tubo::Pipe::Create();
     CHILD_CHECK(p.ok(), 5);
-    absl::StatusOr<tubo::Process> forked = tubo::Fork([](tubo::WriteEnd) { return 0; }, std::move(p->writer));
+    absl::StatusOr<tubo::Process> forked =
+        tubo::Fork([](tubo::WriteEnd) { return 0; }, std::move(p->writer));
     const std::string fork_msg = forked.ok() ? "forked?!" : std::string(forked.status().message());
     const bool fork_error = !forked.ok() && tubo::ErrorOf(forked.status()) == tubo::Error::kSpawn;
     absl::StatusOr<tubo::Pipe> q = tubo::Pipe::Create();
     CHILD_CHECK(q.ok(), 6);
     absl::StatusOr<tubo::Process> spawned =
         tubo::Command("/bin/true").Channel("ch", std::move(q->writer)).Spawn();
-    const std::string spawn_msg = spawned.ok() ? "spawned?!" : std::string(spawned.status().message());
-    const bool spawn_error = !spawned.ok() && tubo::ErrorOf(spawned.status()) == tubo::Error::kSpawn;
+    const std::string spawn_msg =
+        spawned.ok() ? "spawned?!" : std::string(spawned.status().message());
+    const bool spawn_error =
+        !spawned.ok() && tubo::ErrorOf(spawned.status()) == tubo::Error::kSpawn;
     absl::StatusOr<std::optional<tubo::Bytes>> eof1 = p->reader.Recv();
     absl::StatusOr<std::optional<tubo::Bytes>> eof2 = q->reader.Recv();
     const bool consumed = eof1.ok() && !eof1->has_value() && eof2.ok() && !eof2->has_value();
     p->reader.Close().IgnoreError();
     q->reader.Close().IgnoreError();
     const std::set<int> after = OpenFds();
-    STRESS_FIGURE("fork failure (RLIMIT_NPROC 1, uid %d): Fork: %s; Spawn: %s; ends consumed: %s; fds leaked: %d",
-           static_cast<int>(::getuid()), fork_msg.c_str(), spawn_msg.c_str(), consumed ? "yes" : "no",
-           static_cast<int>(after.size()) - static_cast<int>(before.size()));
+    STRESS_FIGURE(
+        "fork failure (RLIMIT_NPROC 1, uid %d): Fork: %s; Spawn: %s; ends consumed: %s; fds "
+        "leaked: %d",
+        static_cast<int>(::getuid()), fork_msg.c_str(), spawn_msg.c_str(), consumed ? "yes" : "no",
+        static_cast<int>(after.size()) - static_cast<int>(before.size()));
     CHILD_CHECK(fork_error, 7);
     CHILD_CHECK(spawn_error, 8);
     CHILD_CHECK(consumed, 9);

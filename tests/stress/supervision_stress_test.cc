@@ -115,10 +115,11 @@ TEST(SupervisionStress, ForeignReaperLosesNoStatus) {
         }
       }
     }
-    STRESS_FIGURE("foreign reaper (SIGCHLD handler reaping waitpid(-1)): %d children (fork, exec, self): "
-           "%d statuses right, %d wrong, %d lost; the handler reaped %d exec'd children, whose "
-           "status came back from the pidfd",
-           3 * rounds, right, wrong, lost, g_stolen.load());
+    STRESS_FIGURE(
+        "foreign reaper (SIGCHLD handler reaping waitpid(-1)): %d children (fork, exec, self): "
+        "%d statuses right, %d wrong, %d lost; the handler reaped %d exec'd children, whose "
+        "status came back from the pidfd",
+        3 * rounds, right, wrong, lost, g_stolen.load());
     return wrong == 0 && lost == 0 ? 0 : 3;
   });
   EXPECT_CHILD_OK(pid);
@@ -162,8 +163,9 @@ TEST(SupervisionStress, WorkersDieWithASigkilledParent) {
     }
   }
   for (int i = 0; i < 3; ++i) {
-    STRESS_FIGURE("parent SIGKILLed, %s worker: died after a median %.2f ms, at worst %.2f ms (%d rounds)",
-           names[i], Percentile(ms[i], 0.5), Percentile(ms[i], 1.0), rounds);
+    STRESS_FIGURE(
+        "parent SIGKILLed, %s worker: died after a median %.2f ms, at worst %.2f ms (%d rounds)",
+        names[i], Percentile(ms[i], 0.5), Percentile(ms[i], 1.0), rounds);
     EXPECT_LT(Percentile(ms[i], 1.0), 100.0) << names[i];
   }
   STRESS_FIGURE("parent SIGKILLed: %d workers of %d survived", survivors, 3 * rounds);
@@ -197,9 +199,10 @@ TEST(SupervisionStress, StoppingWorkerTreesClosesTheirPipes) {
     }
     ::close(out[0]);
   }
-  STRESS_FIGURE("worker trees (sh + 3 grandchildren holding the pipe), Stop of the group: reader saw EOF "
-         "after a median %.2f ms, at worst %.2f ms; %d of %d missed EOF",
-         Percentile(ms, 0.5), Percentile(ms, 1.0), missed, rounds);
+  STRESS_FIGURE(
+      "worker trees (sh + 3 grandchildren holding the pipe), Stop of the group: reader saw EOF "
+      "after a median %.2f ms, at worst %.2f ms; %d of %d missed EOF",
+      Percentile(ms, 0.5), Percentile(ms, 1.0), missed, rounds);
   EXPECT_EQ(missed, 0);
 }
 
@@ -216,7 +219,7 @@ TEST(SupervisionStress, DetachAtRlimitNprocKeepsTheChild) {
     CHILD_CHECK(::setrlimit(RLIMIT_NPROC, &rl) == 0, 5);
     absl::Status st = p->Detach();
     STRESS_FIGURE("Detach at RLIMIT_NPROC: %s; handle still owns pid %d: %s", st.ToString().c_str(),
-           static_cast<int>(p->pid()), p->owns_child() ? "yes" : "no");
+                  static_cast<int>(p->pid()), p->owns_child() ? "yes" : "no");
     CHILD_CHECK(!st.ok() && p->owns_child(), 6);
     CHILD_CHECK(p->Kill().ok() && p->Wait().ok(), 7);
     return 0;

@@ -123,9 +123,8 @@ TEST(WaitSetProcess, DuplicateKeyIsAnError) {
 TEST(WaitSetProcess, EndsAndProcessesTogether) {
   WaitSet set = NewWaitSet();
   Pipe pipe = *Pipe::Create();
-  Process writer = ForkChild(absl::Milliseconds(100), [&pipe] {
-    return pipe.writer.Send("from the child").ok() ? 0 : 1;
-  });
+  Process writer = ForkChild(absl::Milliseconds(100),
+                             [&pipe] { return pipe.writer.Send("from the child").ok() ? 0 : 1; });
   Process sleeper = ForkChild(absl::Seconds(30), [] { return 0; });
   ASSERT_TRUE(pipe.writer.Close().ok());
   ASSERT_TRUE(set.Add(pipe.reader, 1).ok());

@@ -13,8 +13,9 @@ namespace internal {
 // with its parent.
 #if defined(__clang__)
 #if __has_attribute(disable_sanitizer_instrumentation)
-#define TUBO_CHILD_CODE \
-  __attribute__((disable_sanitizer_instrumentation, no_sanitize("address", "thread", "undefined", "memory")))
+#define TUBO_CHILD_CODE                             \
+  __attribute__((disable_sanitizer_instrumentation, \
+                 no_sanitize("address", "thread", "undefined", "memory")))
 #else
 #define TUBO_CHILD_CODE __attribute__((no_sanitize("address", "thread", "undefined", "memory")))
 #endif

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <utility>
 #include <optional>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,8 +46,7 @@ class FrameReader {
   // Receives the next frame. Like every receive, it tells wait sets
   // (internal/readiness.h) when it leaves bytes read ahead or fails for good:
   // the end is then ready although its descriptor may show nothing.
-  absl::StatusOr<std::optional<Bytes>> Recv(int fd,
-                                            absl::Time deadline = absl::InfiniteFuture()) {
+  absl::StatusOr<std::optional<Bytes>> Recv(int fd, absl::Time deadline = absl::InfiniteFuture()) {
     return NoteReadAhead(RecvFrame(fd, deadline));
   }
   absl::StatusOr<RecvResult> RecvInto(int fd, void* buf, size_t capacity,
@@ -63,9 +62,7 @@ class FrameReader {
 
   // Bytes read from the descriptor but not yet returned (a parsed header of a
   // pending message counts as one byte here: it cannot be put back).
-  size_t buffered() const {
-    return (end_ - begin_) + part_got_ + (has_pending_ ? 1 : 0);
-  }
+  size_t buffered() const { return (end_ - begin_) + part_got_ + (has_pending_ ? 1 : 0); }
   // True if a receive can answer without reading: a whole frame is in user
   // space, or a too-small RecvInto reported the pending message's size (the
   // same RecvInto answers at once), or a sticky error. A partial frame alone
@@ -76,8 +73,7 @@ class FrameReader {
 
  private:
   absl::StatusOr<std::optional<Bytes>> RecvFrame(int fd, absl::Time deadline);
-  absl::StatusOr<RecvResult> RecvFrameInto(int fd, void* buf, size_t capacity,
-                                           absl::Time deadline);
+  absl::StatusOr<RecvResult> RecvFrameInto(int fd, void* buf, size_t capacity, absl::Time deadline);
   template <typename T>
   T NoteReadAhead(T result) const {
     if (buffered() > 0 || failed()) NoteUserSpaceReadiness();
@@ -119,7 +115,7 @@ class FrameReader {
   size_t end_ = 0;    // one past the last read byte in buf_
   bool has_pending_ = false;
   bool size_reported_ = false;  // a too-small RecvInto told the pending size
-  uint64_t pending_ = 0;  // payload length of the frame whose header was read
+  uint64_t pending_ = 0;        // payload length of the frame whose header was read
   // A large pending payload received in part: `part_` is its buffer (size()
   // is the capacity), the first `part_got_` bytes are payload. While it holds
   // bytes, the read-ahead buffer is empty.

@@ -7,9 +7,9 @@
 
 #include <cstddef>
 #include <memory>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -90,8 +90,7 @@ class FrameWriter {
 };
 
 // SendFor and FlushFor of the sending ends (tubo/end.h), on `writer` and `fd`.
-absl::Status SendFor(FrameWriter& writer, int fd, std::string_view message,
-                     absl::Duration timeout);
+absl::Status SendFor(FrameWriter& writer, int fd, std::string_view message, absl::Duration timeout);
 absl::Status FlushFor(FrameWriter& writer, int fd, absl::Duration timeout);
 
 }  // namespace internal

@@ -27,8 +27,8 @@ enum class WriteKind : unsigned char { kUnknown, kSocket, kOther };
 // whether `fd` is a socket. `iov` is modified. `op` names the operation in
 // error messages ("send", "flush"). On error, `*written` (if given) holds the
 // bytes that did leave.
-absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count,
-                      const char* op, size_t* written = nullptr);
+absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count, const char* op,
+                      size_t* written = nullptr);
 
 // Writes what it can of `iov[0..count)` to `fd` without blocking, although
 // `fd` itself stays a blocking descriptor (its flags are shared with every
