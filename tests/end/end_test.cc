@@ -333,7 +333,7 @@ TEST(HalfClose, PeerSeesEofAndCanStillReply) {
   EXPECT_CHILD_OK(pid);
 }
 
-TEST(HalfClose, SendAfterShutdownWriteFailsWithClosed) {
+TEST(HalfClose, SendAfterCloseWriteFailsWithClosed) {
   tubo::DuplexPipe d = NewDuplex();
   ASSERT_TRUE(d.first.CloseWrite().ok());
   absl::Status s = d.first.Send("too late");
@@ -342,13 +342,13 @@ TEST(HalfClose, SendAfterShutdownWriteFailsWithClosed) {
   ExpectEof(d.second.Recv());
 }
 
-TEST(HalfClose, ShutdownWriteTwiceIsFine) {
+TEST(HalfClose, CloseWriteTwiceIsFine) {
   tubo::DuplexPipe d = NewDuplex();
   ASSERT_TRUE(d.first.CloseWrite().ok());
   EXPECT_TRUE(d.first.CloseWrite().ok());
 }
 
-TEST(HalfClose, ShutdownWriteFlushesBufferedMessages) {
+TEST(HalfClose, CloseWriteFlushesBufferedMessages) {
   tubo::DuplexPipe d = NewDuplex();
   ASSERT_TRUE(d.first.SetSendBufferSize(tubo::kDefaultSendBufferSize).ok());
   ASSERT_TRUE(d.first.Send("held").ok());
@@ -357,7 +357,7 @@ TEST(HalfClose, ShutdownWriteFlushesBufferedMessages) {
   ExpectEof(d.second.Recv());
 }
 
-TEST(HalfClose, ShutdownWriteOfAClosedEndFailsWithClosed) {
+TEST(HalfClose, CloseWriteOfAClosedEndFailsWithClosed) {
   tubo::DuplexEnd end;
   EXPECT_EQ(tubo::ErrorOf(end.CloseWrite()), tubo::Error::kClosed);
 }

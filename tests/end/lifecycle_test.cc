@@ -79,7 +79,7 @@ TEST(ClosedEnd, MovedFromEndsAreClosed) {
   ExpectMessage(d.second.Recv(), "moved too");
 }
 
-TEST(ClosedEnd, MovedFromAfterShutdownWriteIsClosed) {
+TEST(ClosedEnd, MovedFromAfterCloseWriteIsClosed) {
   tubo::DuplexPipe d = NewDuplex();
   ASSERT_TRUE(d.first.CloseWrite().ok());
   tubo::DuplexEnd e = std::move(d.first);

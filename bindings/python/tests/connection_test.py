@@ -225,7 +225,7 @@ class CloseTest(unittest.TestCase):
             self.assertEqual(a.recv_bytes(), b"reply")
             self.assertRaises(OSError, a.send_bytes, b"more")
 
-    def test_shutdown_write_needs_a_duplex_end(self):
+    def test_close_write_needs_a_duplex_end(self):
         r, w = tubo.Pipe(duplex=False)
         with r, w:
             self.assertRaises(tubo.InvalidArgumentError, w.close_write)
