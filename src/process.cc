@@ -179,8 +179,20 @@ absl::Status Process::SignalGroup(int signal) {
                      Error::kClosed);
   }
   if (!pidfd_.valid()) return EmptyHandleError("signal group");
-  // The leader is unreaped (a zombie at worst), so no other process or group
-  // can have its id: the raw group id is safe here.
+  // The leader must still be unreaped (a zombie at worst): then no other
+  // process or group can have its id, and the raw group id is safe. A foreign
+  // reaper (see the file comment of process.h) may have reaped an exec'd
+  // leader; then tubo refuses, as after its own reap.
+  siginfo_t info = {};
+  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info,
+               WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 &&
+      errno == ECHILD) {
+    return WithError(absl::FailedPreconditionError(absl::StrCat(
+                         "signal group of pid ", pid_,
+                         ": the leader was reaped by another wait, so its group id may name "
+                         "another group now")),
+                     Error::kClosed);
+  }
   if (::kill(-pid_, signal) < 0) {
     if (errno == ESRCH) return absl::OkStatus();  // nobody left in the group
     return ProcessErrno(errno, absl::StrCat("signal ", signal, " to group of").c_str(), pid_);

@@ -211,8 +211,9 @@ class Process {
   /// cannot name anyone else's group; after the reap it could, so tubo
   /// refuses. Succeeds if no process of the group is left. Errors:
   /// `Error::kInvalidArgument` if the child does not lead its own group;
-  /// `Error::kClosed` for an empty, detached or reaped handle (the message
-  /// says which); `Error::kSystem` (for example `EINVAL` for a bad signal).
+  /// `Error::kClosed` for an empty, detached or reaped handle, or a leader
+  /// that another wait reaped (a foreign reaper; the message says which);
+  /// `Error::kSystem` (for example `EINVAL` for a bad signal).
   absl::Status SignalGroup(int signal);
   /// Sends SIGTERM to the child's process group. See `SignalGroup`.
   absl::Status TerminateGroup();

@@ -340,3 +340,24 @@ TEST(ForkStack, TheCallableHasAWholeStack) {
 }
 
 }  // namespace
+
+namespace {
+
+// A group leader reaped by a foreign reaper (SIGCHLD ignored: an exec'd child
+// has SIGCHLD as its exit signal again) can no longer be addressed by its
+// group id: tubo refuses rather than signal a group that may be someone else's.
+TEST(ForeignReaper, AReapedGroupLeaderIsNotSignalledByItsGroupId) {
+  pid_t pid = ForkChild([] {
+    CHILD_CHECK(::signal(SIGCHLD, SIG_IGN) != SIG_ERR, 2);
+    absl::StatusOr<tubo::Process> p =
+        tubo::Command("/bin/sh").Args({"-c", "exit 0"}).NewProcessGroup().Spawn();
+    CHILD_CHECK(p.ok(), 3);
+    ::usleep(200 * 1000);  // it exited, and the kernel reaped it
+    absl::Status st = p->SignalGroup(SIGTERM);
+    CHILD_CHECK(!st.ok() && tubo::ErrorOf(st) == tubo::Error::kClosed, 4);
+    return 0;
+  });
+  EXPECT_CHILD_OK(pid);
+}
+
+}  // namespace
