@@ -31,6 +31,20 @@
 // the C and C++ APIs, so the parent holds no copy of a write end that would
 // keep a reader from ever seeing EOF.
 //
+// # Supervision
+//
+// A child started with DieWithParent gets SIGKILL when this process dies, by
+// any cause, SIGKILL included (off by default, as os/exec's Pdeathsig; the
+// library starts such children from a thread that lives as long as the
+// process, so the goroutine's OS thread does not matter; a set-user-ID exec
+// clears it). NewProcessGroup makes the child lead its own process group, so
+// that SignalGroup and Close's stop sequence reach its whole tree. A child's
+// exit status survives a foreign reaper (a SIGCHLD handler calling
+// waitpid(-1), or SIGCHLD ignored) on Linux 6.15 and later, where the library
+// reads it from the pidfd; on older kernels Wait then fails with ErrSystem
+// saying the status was taken. The library never puts a descriptor it creates
+// on 0, 1 or 2.
+//
 // # Goroutines
 //
 // A handle may be used from any goroutine, one call at a time: calls on one

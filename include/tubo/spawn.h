@@ -17,8 +17,16 @@
 /// exit status 127:
 /// `spawn "/usr/bin/nope": exec: No such file or directory`.
 ///
+/// An error from any start method means nothing ran (the one exception, no
+/// descriptor free above 2 for the pidfd, is documented on `Fork`). NUL bytes
+/// in any string of a `Command` are an `Error::kInvalidArgument` naming it.
+///
 /// Children start with default signal dispositions and an empty signal mask,
-/// and see only descriptors 0, 1, 2 and the ends passed to them.
+/// and see only descriptors 0, 1, 2 and the ends passed to them; no
+/// descriptor tubo creates is ever one of 0, 1, 2. Supervision, on every
+/// start method: `die_with_parent` (on by default) and `new_process_group`;
+/// what exactly holds, and where the kernel sets limits, is in
+/// `tubo/process.h`.
 ///
 /// @code
 ///   auto [jobs_r, jobs_w] = std::move(*tubo::Pipe::Create());
