@@ -27,12 +27,6 @@ namespace tubo {
 using internal::ChildPlan;
 using internal::Stage;
 
-namespace {
-
-const char* const kStreamNames[3] = {"stdin", "stdout", "stderr"};
-
-}  // namespace
-
 Command::Command(std::string program) : program_(std::move(program)) {}
 
 Command Command::Self(std::string entry) {
@@ -163,8 +157,8 @@ absl::StatusOr<Process> Command::Spawn() {
     if (cwd_) nul.Update(internal::CheckNoNul(*cwd_, "the working directory"));
     for (int i = 0; i < 3; ++i) {
       if (stdio[i].kind_ == Stdio::Kind::kFile) {
-        nul.Update(internal::CheckNoNul(stdio[i].path_,
-                                        absl::StrCat("the ", kStreamNames[i], " file path")));
+        nul.Update(internal::CheckNoNul(
+            stdio[i].path_, absl::StrCat("the ", internal::kStreamNames[i], " file path")));
       }
     }
     if (!nul.ok()) {

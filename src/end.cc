@@ -32,7 +32,7 @@ absl::Status ShutError(int fd) {
                    Error::kClosed);
 }
 
-// The deadline of a receive that may wait `timeout`.
+// The deadline of a call that may wait `timeout` (infinite: none).
 absl::Time DeadlineAfter(absl::Duration timeout) {
   if (timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
   return absl::Now() + std::max(timeout, absl::ZeroDuration());
@@ -47,7 +47,7 @@ namespace internal {
 absl::Status SendFor(FrameWriter& writer, int fd, std::string_view message,
                      absl::Duration timeout) {
   if (timeout == absl::InfiniteDuration()) return writer.Send(fd, message);
-  const absl::Time deadline = absl::Now() + std::max(timeout, absl::ZeroDuration());
+  const absl::Time deadline = DeadlineAfter(timeout);
   absl::StatusOr<bool> accepted = writer.SendUntil(fd, &message, deadline);
   if (!accepted.ok()) return accepted.status();
   if (*accepted) return absl::OkStatus();
@@ -59,7 +59,7 @@ absl::Status SendFor(FrameWriter& writer, int fd, std::string_view message,
 
 absl::Status FlushFor(FrameWriter& writer, int fd, absl::Duration timeout) {
   if (timeout == absl::InfiniteDuration()) return writer.Flush(fd);
-  const absl::Time deadline = absl::Now() + std::max(timeout, absl::ZeroDuration());
+  const absl::Time deadline = DeadlineAfter(timeout);
   absl::StatusOr<bool> done = writer.SendUntil(fd, nullptr, deadline);
   if (!done.ok()) return done.status();
   if (*done) return absl::OkStatus();

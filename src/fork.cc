@@ -17,7 +17,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -133,12 +132,9 @@ absl::StatusOr<Process> AdoptNewChild(pid_t pid, int pidfd, bool leads_group, co
   const int moved = pidfd < 3 ? ::fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : pidfd;
   if (moved < 0) {
     const int err = errno;
-    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-    siginfo_t info;
-    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | __WALL) < 0 &&
-           errno == EINTR) {
-    }
-    ::close(pidfd);
+    // The handle's own stop sequence kills and reaps the child (on return).
+    Process doomed(pid, OwnedFd::Adopt(pidfd), leads_group);
+    doomed.set_stop_sequence(StopSequence::KillNow());
     return WithError(absl::ErrnoToStatus(err, absl::StrCat(what,
                                                            ": move the pidfd off the "
                                                            "standard streams")),

@@ -118,8 +118,6 @@ TUBO_CHILD_CODE int ChildMain(void* arg) {
   ChildFail(plan, Stage::kExec, 0, err);
 }
 
-const char* const kStreamNames[3] = {"stdin", "stdout", "stderr"};
-
 }  // namespace
 
 std::string StageName(const ChildPlan& plan, const std::vector<std::string>& channel_names) {

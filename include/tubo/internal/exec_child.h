@@ -54,6 +54,9 @@ struct ChildPlan {
   int error = 0;
 };
 
+// The names of the standard streams 0, 1, 2, for messages.
+inline constexpr const char* kStreamNames[3] = {"stdin", "stdout", "stderr"};
+
 // Creates the child for `plan`, with every signal blocked in the calling
 // thread until the child has reset its dispositions, and waits until it has
 // exec'd or failed (CLONE_VFORK). Returns 0 with `*pid` and `*pidfd` set, or
