@@ -10,7 +10,9 @@ next to the abseil shared libraries it links, so that an installed tubo needs
 neither Bazel nor libabsl on the machine. libstdc++ and glibc are the
 platform's and are not carried.
 
-- Compiler: $CXX (default ``c++``); $CXXFLAGS and $LDFLAGS are appended.
+- Compiler: $CXX (default ``c++``); $CXXFLAGS and $LDFLAGS are appended. The
+  compiler directly, not Bazel: a pip user has a C++ compiler, seldom Bazel
+  and its offline set-up, and a few dozen files on all cores need no build system.
 - Abseil: found with pkg-config (``libabsl-dev``; $PKG_CONFIG_PATH for another
   installation). Its shared libraries, not the archives: Debian's static
   archives are not position-independent, so a shared object cannot take them.
@@ -49,7 +51,8 @@ ABSL_MODULES = [
 # needs (libstdc++, libgcc_s, libm, libc) belongs to the platform.
 BUNDLED = re.compile(r"libabsl_[A-Za-z0-9_]+\.so[.0-9]*")
 # Compiled as Bazel compiles //capi:tubo_capi_objects (.bazelrc, capi/BUILD.bazel),
-# optimised, without the debug info that only the ABI check (abidw) reads.
+# optimised, without the debug info that only the ABI check (abidw) reads, with
+# assertions kept (no NDEBUG), as in Bazel's default build.
 CXX_FLAGS = [
     "-std=c++17",
     "-fPIC",
@@ -62,7 +65,9 @@ CXX_FLAGS = [
 ]
 # $ORIGIN: the carried abseil libraries are found next to libtubo.so.1. As
 # DT_RPATH rather than the newer DT_RUNPATH (--disable-new-dtags), because
-# only DT_RPATH also serves the libraries' own dependencies on each other.
+# only DT_RPATH also serves the libraries' dependencies on each other: Debian's
+# gcc links --as-needed, so libtubo.so.1 itself needs 8 abseil libraries, and
+# those need 21 more, which a DT_RUNPATH would leave to the system's.
 LD_FLAGS = [
     "-shared",
     "-Wl,-soname," + SONAME,
