@@ -1,5 +1,5 @@
 """tubo for Python: pipes, processes and byte messages over libtubo.so.1
-(ctypes; nothing to compile), with the names of ``multiprocessing``.
+(ctypes, no extension module), with the names of ``multiprocessing``.
 
     import tubo
 

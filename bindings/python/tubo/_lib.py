@@ -7,8 +7,10 @@ Where the library comes from, first match wins:
 1. ``$TUBO_LIBRARY``: a path to ``libtubo.so.1`` (or to any build of the same
    major version). If it is set and cannot be loaded, import fails: a set
    variable is never silently ignored.
-2. ``libtubo.so.1`` next to this file (inside the ``tubo`` package), for a
-   self-contained copy of the package.
+2. ``libtubo.so.1`` next to this file, inside the ``tubo`` package: where
+   ``pip install`` puts the library it builds (with the abseil libraries it
+   links, found through its ``$ORIGIN`` rpath), and where Bazel's
+   ``//bindings/python:tubo`` copies its own build.
 3. The system loader (``ld.so.cache``, ``LD_LIBRARY_PATH``), e.g. after
    ``tools/install --prefix /usr/local``.
 
@@ -97,8 +99,10 @@ def _load():
                                 version % 100, SUPPORTED_MAJOR))
         return lib, path
     raise ImportError(
-        "tubo: cannot load %s; set TUBO_LIBRARY to its path, or install it where the "
-        "loader finds it. Tried: %s" % (_SONAME, "; ".join(failures)))
+        "tubo: cannot load %s. Install the package with pip from a clone of the repository "
+        "(`pip install ./bindings/python` builds the library into the package), or set "
+        "TUBO_LIBRARY to the path of a %s (e.g. one tools/install installed). Tried: %s"
+        % (_SONAME, _SONAME, "; ".join(failures)))
 
 
 lib, library_path = _load()
