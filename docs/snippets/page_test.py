@@ -13,8 +13,11 @@ The test fails unless:
   exactly the output shown under it, and exits with 0. The commands run in
   order, in one scratch folder holding the page's files and programs, so a
   program can start another (Command("./worker"), "python3 worker.py");
-- every program of the page is run by a console block, or named by another
-  source block of the page (a worker its parent starts);
+- every program of the page is run by a console block, or named in a string
+  of another source block of the page (a worker its parent starts:
+  Command("./worker"), .Arg("upper.py"));
+- the text or a command of the page names every source block's file (the
+  name in the fence is not shown);
 - every repository path that a sh or console block names exists.
 """
 import argparse
@@ -106,11 +109,24 @@ class PageTest(unittest.TestCase):
         sources = blocks.sources(self.blocks)
         for block in sources:
             program = block.name if block.language == "python" else os.path.splitext(block.name)[0]
-            named = re.compile(r"\b%s\b" % re.escape(program))
+            # Named as a string: Command("./worker"), .Arg("upper.py").
+            named = re.compile(r"[\"'](\./)?%s[\"']" % re.escape(program))
             started = any(named.search(other.text) for other in sources if other is not block)
             self.assertTrue(program in run or started,
                             "%s: %s is neither run by a console block nor started by another "
                             "block of the page" % (block.where(), block.name))
+
+    def test_every_source_block_is_named_in_the_page(self):
+        # The info string (```cpp hello.cc) is not shown: the reader learns
+        # the file name from the text or a command.
+        with open(self.page, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        for block in blocks.sources(self.blocks):
+            others = lines[:block.line - 1] + lines[block.line:]
+            named = re.compile(r"(?<![\w.-])%s(?!\w)" % re.escape(block.name))
+            self.assertTrue(any(named.search(line) for line in others),
+                            "%s: the page never names %s (say \"`%s`:\" above the block)" %
+                            (block.where(), block.name, block.name))
 
     def test_repository_paths_exist(self):
         root = os.path.join(os.environ["TEST_SRCDIR"], os.environ["TEST_WORKSPACE"])
