@@ -73,7 +73,7 @@ def read_blocks(page, text):
     errors = []
     blocks = []
     lines = text.splitlines()
-    in_list = False
+    list_indent = None  # where the text of the list item being read starts
     previous_blank = True
     i = 0
     while i < len(lines):
@@ -84,14 +84,18 @@ def read_blocks(page, text):
                 errors.append("%s:%d: code through a Doxygen command; write a fenced block "
                               "instead, so that the test sees it" % (page, i + 1))
             elif line.strip():
-                indented = line.startswith("\t") or line.startswith("    ")
-                if _LIST_ITEM.match(line):
-                    in_list = True
-                elif not line[0].isspace():
-                    in_list = False
-                if indented and previous_blank and not in_list:
+                expanded = line.expandtabs(4)
+                indent = len(expanded) - len(expanded.lstrip())
+                item = _LIST_ITEM.match(expanded)
+                if not item and not indent:
+                    list_indent = None
+                # Markdown: after a blank line, 4 spaces more than the text
+                # around it make an indented code block.
+                if previous_blank and indent >= (list_indent or 0) + 4:
                     errors.append("%s:%d: an indented code block; write a fenced block "
                                   "instead, so that the test sees it" % (page, i + 1))
+                if item:
+                    list_indent = len(item.group(0))
             previous_blank = not line.strip()
             i += 1
             continue
@@ -108,17 +112,18 @@ def read_blocks(page, text):
         body = [l[indent:] if l[:indent].strip() == "" else l.lstrip() for l in lines[i + 1:end]]
         block = Block(page, i + 1, info[0] if info else "", "", "\n".join(body) + "\n")
         errors.extend(_check(block, info))
-        if len(info) > 1:
+        if block.language in SOURCES and len(info) > 1:
             block.name = info[1]
         blocks.append(block)
         i = end + 1
         previous_blank = True
     names = {}
     for block in blocks:
-        if block.name and block.name in names:
+        if block.name in names:
             errors.append("%s: the name %s is taken by the block at line %d" %
                           (block.where(), block.name, names[block.name].line))
-        names.setdefault(block.name, block)
+        elif block.name:
+            names[block.name] = block
     if errors:
         raise PageError("\n".join(errors))
     return blocks

@@ -114,6 +114,13 @@ class ReadBlocksTest(unittest.TestCase):
                 and a second paragraph
             """)
 
+    def test_an_indented_code_block_in_a_list_is_refused(self):
+        self.assertIn("p.md:3: an indented code block", self.refused("""
+            - item
+
+                  int main() {}
+            """))
+
     def test_doxygen_code_commands_are_refused(self):
         for command in ["\\code", "@code", "\\verbatim", "\\include hello.cc", "\\snippet a.cc x"]:
             with self.subTest(command=command):
