@@ -8,6 +8,14 @@ _C_COPTS = [
     "-Icapi",
 ]
 
+# Go programs and the Python binding cannot host a sanitizer runtime: under
+# the asan and tsan configs (.bazelrc), a page with Go or Python blocks is
+# skipped (its C++ and C neighbours still run, sanitized).
+_NOT_UNDER_SANITIZERS = select({
+    "//capi:sanitized": ["//docs/snippets:incompatible"],
+    "//conditions:default": [],
+})
+
 def doc_page_test(name, page, files = [], data = []):
     """Extracts, builds and runs the code blocks of `page` (rules: blocks.py).
 
@@ -20,6 +28,7 @@ def doc_page_test(name, page, files = [], data = []):
         libtubo.so.1 and the C headers, Go blocks against the Go binding;
         Python blocks run with //bindings/python:tubo.
       data: repository files that the page's commands name (tools/install).
+        A page with Go or Python blocks is skipped under a sanitizer config.
     """
     sources = {}
     if files:
@@ -93,6 +102,7 @@ def doc_page_test(name, page, files = [], data = []):
                 "//docs/snippets:go_build.sh",
                 "//tools:install",
             ],
+            target_compatible_with = _NOT_UNDER_SANITIZERS,
         )
         for f, out in zip(go_files, outs):
             programs[f[:-len(".go")]] = ":" + out
@@ -107,6 +117,11 @@ def doc_page_test(name, page, files = [], data = []):
                ["--program=%s=$(rootpath %s)" % (s, t) for s, t in programs.items()],
         data = [page] + list(sources.values()) + list(programs.values()) + data,
         python_version = "PY3",
+        target_compatible_with = _NOT_UNDER_SANITIZERS if [
+            f
+            for f in files
+            if f.endswith(".go") or f.endswith(".py")
+        ] else [],
         deps = [
             "//bindings/python:tubo",
             "//docs/snippets:blocks",
