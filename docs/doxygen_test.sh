@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Generates the API docs from the public headers; any Doxygen warning fails.
+# Generates the API site from the public headers and the pages docs/*.md; any
+# Doxygen warning fails, and so does a link of the site that leads nowhere.
 set -euo pipefail
 if ! command -v doxygen >/dev/null; then
   echo "doxygen is not installed (tools/test installs it)" >&2
@@ -20,4 +21,5 @@ if ! doxygen docs/Doxyfile >"$log" 2>&1 || [ -s "$log" ]; then
   exit 1
 fi
 test -f docs/html/index.html
-echo "docs built with zero warnings"
+/usr/bin/python3 docs/check_links.py docs/html
+echo "docs built with zero warnings, every link leads somewhere"

@@ -312,7 +312,7 @@ class WriteEnd {
 };
 
 /// @brief One end of a duplex pipe: sends and receives over a connected
-/// stream socket, like Python's `Pipe(duplex=True)`.
+/// stream socket, like Python's `%Pipe(duplex=True)`.
 ///
 /// It has the receive calls of `ReadEnd` and the send calls of `WriteEnd`,
 /// with the same contracts, plus `CloseWrite` to half-close.

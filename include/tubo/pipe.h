@@ -34,7 +34,7 @@ struct Pipe {
 };
 
 /// @brief A duplex pipe: two connected ends, each sending to and receiving
-/// from the other, like Python's `Pipe(duplex=True)`.
+/// from the other, like Python's `%Pipe(duplex=True)`.
 struct DuplexPipe {
   /// One end.
   DuplexEnd first;

@@ -22,4 +22,19 @@
 #include "tubo/stdio.h"
 #include "tubo/wait.h"
 
+/// @namespace tubo
+/// @brief The C++ API: pipes and their ends, processes and the three start
+/// methods, channels, entry points, and one wait over many.
+///
+/// Where to start, by task (the main page has a \ref first_program "first program"):
+/// - connect processes: `Pipe::Create`, `DuplexPipe::Create`; send and
+///   receive with `ReadEnd`, `WriteEnd`, `DuplexEnd` (`tubo/end.h`);
+/// - start a worker: `Fork()` (fork), `Command` (exec), `Command::Self` (self)
+///   with `TUBO_ENTRY()` and `RunEntryIfRequested()` (`tubo/spawn.h`);
+/// - own it: `Process`, `ExitStatus`, `StopSequence` (`tubo/process.h`);
+/// - in the worker, take the channels it was given: `TakeReadEnd()`,
+///   `TakeWriteEnd()`, `TakeDuplexEnd()` (`tubo/channel.h`);
+/// - wait on many ends and processes at once: `WaitSet` (`tubo/wait.h`);
+/// - tell failures apart: `ErrorOf()`, `tubo::Error` (`tubo/error.h`).
+
 #endif  // TUBO_TUBO_H_
