@@ -11,7 +11,7 @@
 #if !defined(__cplusplus)
 #error "tubo/*.h are C++ headers: a C program includes \"tubo.h\", the C ABI (@tubo//capi)"
 #elif __cplusplus < 201703L
-#error "tubo needs C++17 or later: add `build --cxxopt=-std=c++17` to .bazelrc (or compile with -std=c++17)"
+#error "tubo needs C++17: add `build --cxxopt=-std=c++17` to .bazelrc, or compile with -std=c++17"
 #endif
 
 #endif  // TUBO_INTERNAL_REQUIRES_CXX17_H_
