@@ -19,7 +19,8 @@ shared object (DT_NEEDED `libabsl_X.so.<version>`). Why both:
   self start method (a re-exec of the program) pays for every worker;
 - `//capi:libtubo.so` cannot take the static archives in: Debian builds them
   without -fPIC (initial-exec TLS relocations such as R_X86_64_TPOFF32).
-Dynamically linked tests (`cc_test`'s default) take the `.pic.a` too.
+Tests take the `.a` too, though `cc_test` links dynamically by default: Bazel
+links a precompiled archive into every executable.
 """
 
 # The abseil targets offered, by package, with abseil's own names (release
@@ -44,9 +45,10 @@ def _pkg_config(rctx, args, package):
              package)
     result = rctx.execute(["pkg-config", "--print-errors"] + args)
     if result.return_code != 0:
-        fail(("tubo: %s not found by pkg-config (%s).\n" +
-              "Install it (apt-get install %s), or declare @%s yourself before " +
-              "tubo_dependencies().") % (package, result.stderr.strip(), package, rctx.name))
+        fail(("tubo: pkg-config cannot find the system's @%s (%s).\n" +
+              "Install Debian's %s (apt-get install %s), or declare @%s yourself before " +
+              "tubo_dependencies().") %
+             (rctx.name, result.stderr.strip(), package, package, rctx.name))
     return result.stdout.strip()
 
 def _link_flags(rctx, modules, prefix, package):
@@ -112,7 +114,7 @@ def _system_abseil_impl(rctx):
 system_abseil = repository_rule(
     implementation = _system_abseil_impl,
     configure = True,
-    environ = ["PKG_CONFIG_PATH"],
+    environ = ["PKG_CONFIG_LIBDIR", "PKG_CONFIG_PATH"],
     doc = "Debian's abseil (libabsl-dev) with abseil's package layout and target names.",
 )
 
@@ -132,6 +134,6 @@ def _system_googletest_impl(rctx):
 system_googletest = repository_rule(
     implementation = _system_googletest_impl,
     configure = True,
-    environ = ["PKG_CONFIG_PATH"],
+    environ = ["PKG_CONFIG_LIBDIR", "PKG_CONFIG_PATH"],
     doc = "Debian's googletest (libgtest-dev, static archives) as `:gtest` and `:gtest_main`.",
 )
