@@ -7,6 +7,8 @@
 #ifndef TUBO_CAPI_SRC_INTERNAL_H_
 #define TUBO_CAPI_SRC_INTERNAL_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <cstdint>
 #include <exception>
 #include <new>

@@ -14,6 +14,8 @@
 #ifndef TUBO_BYTES_H_
 #define TUBO_BYTES_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -23,6 +23,8 @@
 #ifndef TUBO_CHANNEL_H_
 #define TUBO_CHANNEL_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <string>
 #include <string_view>
 #include <vector>

@@ -14,6 +14,8 @@
 #ifndef TUBO_COMMAND_H_
 #define TUBO_COMMAND_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <optional>
 #include <string>
 #include <utility>

@@ -82,6 +82,8 @@
 #ifndef TUBO_END_H_
 #define TUBO_END_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -27,6 +27,8 @@
 #ifndef TUBO_ENTRY_H_
 #define TUBO_ENTRY_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <string>
 #include <vector>
 

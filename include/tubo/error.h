@@ -16,6 +16,8 @@
 #ifndef TUBO_ERROR_H_
 #define TUBO_ERROR_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <string>
 
 #include "absl/status/status.h"

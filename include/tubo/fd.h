@@ -13,6 +13,8 @@
 #ifndef TUBO_FD_H_
 #define TUBO_FD_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include "absl/status/statusor.h"
 
 namespace tubo {

@@ -12,6 +12,8 @@
 #ifndef TUBO_FORK_H_
 #define TUBO_FORK_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <functional>
 #include <tuple>
 #include <type_traits>

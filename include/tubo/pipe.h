@@ -16,6 +16,8 @@
 #ifndef TUBO_PIPE_H_
 #define TUBO_PIPE_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include "absl/status/statusor.h"
 #include "tubo/end.h"
 

@@ -54,6 +54,8 @@
 #ifndef TUBO_PROCESS_H_
 #define TUBO_PROCESS_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <signal.h>
 #include <sys/types.h>
 

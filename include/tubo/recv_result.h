@@ -3,6 +3,8 @@
 #ifndef TUBO_RECV_RESULT_H_
 #define TUBO_RECV_RESULT_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <cstddef>
 #include <cstdint>
 

@@ -42,6 +42,8 @@
 #ifndef TUBO_SPAWN_H_
 #define TUBO_SPAWN_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include "tubo/command.h"
 #include "tubo/fork.h"
 #include "tubo/stdio.h"

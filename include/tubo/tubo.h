@@ -7,6 +7,8 @@
 #ifndef TUBO_TUBO_H_
 #define TUBO_TUBO_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include "tubo/bytes.h"
 #include "tubo/channel.h"
 #include "tubo/command.h"

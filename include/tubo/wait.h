@@ -44,6 +44,8 @@
 #ifndef TUBO_WAIT_H_
 #define TUBO_WAIT_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <cstdint>
 #include <vector>
 

@@ -3,6 +3,8 @@
 #ifndef TUBO_INTERNAL_CHILD_H_
 #define TUBO_INTERNAL_CHILD_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <vector>
 
 namespace tubo {

@@ -12,6 +12,8 @@
 #ifndef TUBO_INTERNAL_READINESS_H_
 #define TUBO_INTERNAL_READINESS_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <atomic>
 #include <cstdint>
 

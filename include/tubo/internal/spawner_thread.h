@@ -4,6 +4,8 @@
 #ifndef TUBO_INTERNAL_SPAWNER_THREAD_H_
 #define TUBO_INTERNAL_SPAWNER_THREAD_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <functional>
 
 namespace tubo {

@@ -6,6 +6,8 @@
 #ifndef TUBO_INTERNAL_WATCHED_FD_H_
 #define TUBO_INTERNAL_WATCHED_FD_H_
 
+#include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
+
 #include <utility>
 
 #include "tubo/fd.h"
