@@ -41,8 +41,14 @@ expect_refusal() {
 expect_refusal "--prefix DIR is required"
 expect_refusal "--prefix needs a value" --prefix
 expect_refusal "unknown argument '--frobnicate'" --prefix "$prefix" --frobnicate
-expect_refusal "give --lib, --header, --cpp-lib and --cpp-include together" --prefix "$prefix" \
-  --lib "$lib" --header "$header"
+expect_refusal "--lib and --header go together" --prefix "$prefix" --lib "$lib"
+expect_refusal "--cpp-lib and --cpp-include need --lib and --header" --prefix "$prefix" \
+  --cpp-lib "$archive" --cpp-include "$cpp_include"
+# The C pair alone: the C ABI only (what the Go binding's tests install).
+c_only="$TEST_TMPDIR/c_only"
+"$install_sh" --prefix "$c_only" --lib "$lib" --header "$header" | grep -q "the C ABI only"
+test -f "$c_only/lib/libtubo.so.1" && test -f "$c_only/lib/pkgconfig/tubo.pc"
+test ! -e "$c_only/lib/libtubo-cpp.a" && test ! -e "$c_only/include/tubo/tubo.h"
 expect_refusal "no-such.a: no such file" --prefix "$prefix" --lib "$lib" --header "$header" \
   --cpp-lib no-such.a --cpp-include "$cpp_include"
 "$install_sh" --help | grep -q '^Usage: tools/install --prefix DIR'
@@ -54,12 +60,12 @@ test -f "$prefix/include/tubo/tubo.h"
 # Every header an installed header includes is installed too: the C ABI's
 # topic headers, the C++ API's internal headers.
 for h in "$prefix"/include/tubo*.h; do
-  for inc in $(sed -n 's/^#include "\(.*\)"$/\1/p' "$h"); do
+  for inc in $(sed -n 's/^#include "\([^"]*\)".*$/\1/p' "$h"); do
     test -f "$prefix/include/$inc" || { echo "$h includes $inc, not installed" >&2; exit 1; }
   done
 done
 while read -r h; do
-  for inc in $(sed -n 's/^#include "\(tubo\/.*\)"$/\1/p' "$h"); do
+  for inc in $(sed -n 's/^#include "\(tubo\/[^"]*\)".*$/\1/p' "$h"); do
     test -f "$prefix/include/$inc" || { echo "$h includes $inc, not installed" >&2; exit 1; }
   done
 done < <(find "$prefix/include/tubo" -name '*.h')
