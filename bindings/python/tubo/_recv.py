@@ -7,6 +7,7 @@ signal handlers run also while a message is half arrived.
 """
 import ctypes
 import threading
+from multiprocessing.reduction import ForkingPickler  # what CPython's Connection.recv unpickles with
 
 from tubo import _lib, _timeouts
 from tubo._timeouts import SLICE_MS, interruptible
@@ -108,6 +109,22 @@ class Receiving:
                 "bad message length: %d bytes, maxlength %d (the message is kept)"
                 % (needed, maxlength))
         return self._recv_new()
+
+    def recv(self):
+        """Receives the next message and unpickles it, byte for byte as CPython's
+        ``multiprocessing.connection.Connection.recv`` does
+        (``ForkingPickler.loads``): the counterpart of ``send``, and of a
+        ``multiprocessing`` Connection's ``send``.
+
+        The message is received by ``recv_bytes()``, with its rules: at most
+        ``max_message_size`` bytes (a larger one is a sticky
+        ``MessageTooLargeError``), ``EOFError`` at end of stream,
+        ``TruncatedMessageError`` if the writer died mid-message,
+        ``ClosedError`` on a closed connection. Unpickling runs code chosen by
+        the sender: receive objects only from a peer you trust. A message that
+        is not a pickle raises what ``pickle.loads`` raises (it is consumed).
+        """
+        return ForkingPickler.loads(self.recv_bytes())
 
     def _recv_fast(self, end):
         """recv_bytes() without maxlength: one receive into the connection's

@@ -1,16 +1,21 @@
 """Connections: the ends of tubo pipes, with the API of
-``multiprocessing.connection.Connection`` (bytes only).
+``multiprocessing.connection.Connection``.
 
     reader, writer = tubo.Pipe(duplex=False)
     writer.send_bytes(b"hello")
+    writer.send({"n": 1})             # pickled, as multiprocessing does
     writer.close()                    # the reader sees EOF next
     reader.recv_bytes()               # b'hello'
-    reader.recv_bytes()               # raises EOFError
+    reader.recv()                     # {'n': 1}
+    reader.recv()                     # raises EOFError
+
+``send(obj)``/``recv()`` pickle exactly as CPython's ``Connection`` does
+(``multiprocessing.reduction.ForkingPickler``), so a tubo end and a
+``multiprocessing`` Connection exchange objects both ways; ``recv`` unpickles,
+so receive objects only from a peer you trust.
 
 Differences from ``multiprocessing`` (all deliberate):
 
-- Bytes only: no ``send``/``recv`` of pickled objects (pickle the object
-  yourself if you trust the peer).
 - ``recv_bytes(maxlength)``: a longer message raises ``MessageTooLargeError``
   (an ``OSError``, as in CPython) but the message is *kept*: the connection
   stays usable and the next ``recv_bytes()`` returns it. CPython has to make
