@@ -16,7 +16,10 @@ CPython's ``spawn`` start method, done over tubo:
 3. The child (``tubo._worker``) restores ``sys.path``/``sys.argv``, imports the
    parent's main script as ``__mp_main__`` (so, as with ``spawn``, the script
    must keep its top-level work under ``if __name__ == "__main__":``),
-   unpickles the Process and calls its ``run()``. The exit code is 0 when it
+   unpickles the Process and calls its ``run()``. A ``Process.start()``
+   during that import (a script without the guard) raises ``RuntimeError`` in
+   the child, as ``multiprocessing`` does, so nothing is started twice: the
+   child exits 1 with that message on stderr. The exit code is 0 when it
    returns, the code of a ``SystemExit``, or 1 (with the traceback on stderr)
    for any other exception, as in ``multiprocessing``.
 
@@ -98,6 +101,18 @@ def _preparation_data():
     return data
 
 
+# In a child, while tubo._worker imports the parent's main module: its path
+# (or module name). A Process started then comes from a script without the
+# __main__ guard.
+importing_main = None
+
+_MAIN_GUARD_MESSAGE = (
+    "a tubo.Process was started while this child process was importing the parent's main "
+    "module %s to find its target: that module starts processes at its top level, which "
+    "would run again in every child and start a process from each. Put the code that starts "
+    "processes under `if __name__ == '__main__':` in %s, so that it runs only in the parent "
+    "(multiprocessing's spawn start method needs the same guard).")
+
 _BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
               "from tubo._worker import main; main()")
 
@@ -128,6 +143,8 @@ def start(process):
 
 
 def _start(process, pickler_box):
+    if importing_main:
+        raise RuntimeError(_MAIN_GUARD_MESSAGE % (importing_main, importing_main))
     prep = pickle.dumps(_preparation_data(), protocol=pickle.HIGHEST_PROTOCOL)
     buf = io.BytesIO()
     pickler = _ArgPickler(buf)
