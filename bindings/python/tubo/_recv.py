@@ -11,8 +11,7 @@ from multiprocessing.reduction import ForkingPickler  # what CPython's Connectio
 
 from tubo import _lib, _timeouts
 from tubo._timeouts import SLICE_MS, interruptible
-from tubo.errors import (BufferTooShort, ClosedError, InvalidArgumentError, MessageTooLargeError,
-                         call, from_c)
+from tubo.errors import BufferTooShort, InvalidArgumentError, MessageTooLargeError, call, from_c
 
 _c = _lib.lib
 
@@ -91,7 +90,7 @@ class Receiving:
         """
         end = self._end
         if end is None:
-            raise ClosedError("handle is closed")
+            self._check_closed()
         if not self._readable:
             raise InvalidArgumentError("connection is write-only")
         if maxlength is None:
@@ -192,7 +191,7 @@ class Receiving:
         """
         end = self._end
         if end is None:
-            raise ClosedError("handle is closed")
+            self._check_closed()
         self._check_readable()
         with memoryview(buf) as view:
             if view.readonly:

@@ -11,7 +11,7 @@ from multiprocessing.reduction import ForkingPickler  # what CPython's Connectio
 
 from tubo import _lib, _timeouts
 from tubo._timeouts import slice_ms
-from tubo.errors import ClosedError, InvalidArgumentError, TuboTimeoutError, call, from_c
+from tubo.errors import InvalidArgumentError, TuboTimeoutError, call, from_c
 
 _c = _lib.lib
 
@@ -52,7 +52,7 @@ class Sending:
         """
         end = self._end
         if end is None:
-            raise ClosedError("handle is closed")
+            self._check_closed()
         if not self._writable:
             raise InvalidArgumentError("connection is read-only")
         kind = type(buf)

@@ -45,7 +45,8 @@ class _ArgPickler(pickle.Pickler):
 
     def __init__(self, file):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.connections = []
+        self.connections = []  # (channel name, Connection), in pickling order
+        self.handed = []  # the Connections given to the Command so far
         self._names = {}
 
     def persistent_id(self, obj):
@@ -134,11 +135,17 @@ def start(process):
         _start(process, pickler_box)
     except BaseException:
         seen = pickler_box[0].connections if pickler_box else []
+        handed = pickler_box[0].handed if pickler_box else []
+        by = "Process(name=%r).start(), which failed" % (process.name,)
         for conn in _reachable_connections(process, [c for _, c in seen]):
-            try:
-                conn.close()
-            except Exception:
-                pass
+            if not conn.closed:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+                conn._consumed_by = by
+        for conn in handed:
+            conn._consumed_by = by
         raise
 
 
@@ -159,7 +166,11 @@ def _start(process, pickler_box):
         cmd.channel("tubo.boot", boot_r)
         for name, conn in pickler.connections:
             cmd.channel(name, conn)
+            pickler.handed.append(conn)
         process._adopt(cmd._spawn_handle())
+        by = "Process(name=%r).start() of pid %d" % (process.name, process.pid)
+        for conn in pickler.handed:
+            conn._consumed_by = by
         try:
             boot_w.send_bytes(prep)
             boot_w.send_bytes(buf.getbuffer())

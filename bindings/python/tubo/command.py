@@ -135,7 +135,8 @@ class Command:
         if spec is INHERIT:
             call(_c.tubo_command_stdio_inherit, h, stream)
         elif isinstance(spec, Connection):
-            call(_c.tubo_command_stdio_end, h, stream, spec._consume())
+            by = "Command(%r).%s()" % (self._program, ("stdin", "stdout", "stderr")[stream])
+            call(_c.tubo_command_stdio_end, h, stream, spec._consume(by))
         elif isinstance(spec, int):
             if spec == DEVNULL:
                 call(_c.tubo_command_stdio_null, h, stream)
@@ -183,7 +184,7 @@ class Command:
         """Passes ``connection`` (consumed) to the child as channel ``name``
         (``[A-Za-z0-9_.-]{1,64}``), mode ``r``, ``w`` or ``rw`` from its kind."""
         h = self._handle()
-        end = connection._consume()
+        end = connection._consume("Command(%r).channel(%r)" % (self._program, name))
         call(_c.tubo_command_channel, h, _lib.encode(name, "channel name"), end)
         return self
 
