@@ -23,7 +23,8 @@
   ``fileno``, ``close_write``): ``tubo/connection.py`` (sending in
   ``tubo/_send.py``, receiving in ``tubo/_recv.py``).
 - ``wait`` (also for writability): ``tubo/_wait.py``.
-- ``Process`` (a Python function in a new interpreter): ``tubo/process.py``;
+- ``Process`` (a Python function in a new interpreter; ``sentinel``,
+  ``current_process()`` as in ``multiprocessing``): ``tubo/process.py``;
   how it starts: ``tubo/_spawn.py`` and, in the child, ``tubo/_worker.py``.
 - ``Command`` (the exec start method), ``DEVNULL``, ``INHERIT``:
   ``tubo/command.py``.
@@ -45,7 +46,7 @@ from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, Ch
                          ClosedError, InvalidArgumentError, MessageTooLargeError, NoMemoryError,
                          PeerClosedError, SpawnError, SystemCallError, TruncatedMessageError,
                          TuboError, TuboTimeoutError)
-from tubo.process import Process, active_children
+from tubo.process import Process, active_children, current_process
 
 __version__ = "1.1.0"
 library_version = _lib.version()
@@ -58,5 +59,5 @@ __all__ = [
     "Command", "Connection", "DEVNULL", "INHERIT", "InvalidArgumentError",
     "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "Pipe", "Process",
     "SpawnError", "SystemCallError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
-    "active_children", "take_connection", "wait",
+    "active_children", "current_process", "take_connection", "wait",
 ]

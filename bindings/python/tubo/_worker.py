@@ -7,6 +7,7 @@ channels ``tubo.c0``, ``tubo.c1``, ...
 """
 import contextlib
 import io
+import multiprocessing
 import os
 import pickle
 import runpy
@@ -100,6 +101,9 @@ def main():
         sys.stderr.write("tubo worker: cannot start the target:\n")
         traceback.print_exc()
         sys.exit(1)
+    # This process is the one the parent named: current_process().name says so,
+    # as in a multiprocessing child (logging's processName too).
+    multiprocessing.current_process().name = process.name
     code = _run(process)
     for stream in (sys.stdout, sys.stderr):
         try:
