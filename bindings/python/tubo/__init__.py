@@ -44,8 +44,9 @@ from tubo.command import DEVNULL, INHERIT, Command
 from tubo.connection import Connection, Pipe
 from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, ChannelError,
                          ClosedError, InvalidArgumentError, MessageTooLargeError, NoMemoryError,
-                         PeerClosedError, SpawnError, SystemCallError, TruncatedMessageError,
-                         TuboError, TuboTimeoutError)
+                         PeerClosedError, SpawnError, SpawnFileNotFoundError,
+                         SpawnNotADirectoryError, SpawnPermissionError, SystemCallError,
+                         TruncatedMessageError, TuboError, TuboTimeoutError)
 from tubo.process import Process, active_children, current_process
 
 __version__ = "1.1.0"
@@ -58,6 +59,7 @@ __all__ = [
     "BadLengthError", "BufferTooShort", "BufferTooSmallError", "ChannelError", "ClosedError",
     "Command", "Connection", "DEVNULL", "INHERIT", "InvalidArgumentError",
     "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "Pipe", "Process",
-    "SpawnError", "SystemCallError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
+    "SpawnError", "SpawnFileNotFoundError", "SpawnNotADirectoryError", "SpawnPermissionError",
+    "SystemCallError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
     "active_children", "current_process", "take_connection", "wait",
 ]

@@ -23,7 +23,7 @@ import sys
 
 from tubo import _lib
 from tubo.connection import Connection
-from tubo.errors import call
+from tubo.errors import SpawnError, call, refine_spawn_error
 from tubo.process import Process
 
 _c = _lib.lib
@@ -192,7 +192,12 @@ class Command:
         """Starts the child and returns its (started) ``Process``.
 
         Raises ``SpawnError`` naming the stage (chdir, dup2, exec, ...), the
-        program and errno. The command's channels are closed here either way.
+        program and errno; for the errnos Python has a class for, it is also
+        that class, with ``errno``, ``strerror`` and ``filename`` (the
+        program, the directory, the stdio path): a missing program is a
+        ``SpawnFileNotFoundError`` (a ``FileNotFoundError``), one that cannot
+        be executed a ``SpawnPermissionError`` (a ``PermissionError``). The
+        command's channels are closed here either way.
 
         Unlike ``Process(target=...).start()``, the child's lifetime is that
         of the returned object, as with tubo's C and C++ handles: once it is
@@ -212,6 +217,8 @@ class Command:
         out = ctypes.c_void_p()
         try:
             call(_c.tubo_command_spawn, ctypes.byref(out), h)
+        except SpawnError as e:
+            raise refine_spawn_error(e, self._program) from None
         finally:
             self._cmd = None
             _c.tubo_command_free(h)
