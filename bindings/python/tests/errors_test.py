@@ -1,7 +1,9 @@
 """Every C error code maps to its exception class; EOF is EOFError, not an error."""
+import errno
 import os
 import subprocess
 import sys
+import tempfile
 import unittest
 
 import tubo
@@ -157,6 +159,59 @@ class SpawnErrorTest(unittest.TestCase):
 
     def test_nul_in_argument(self):
         self.assertRaises(ValueError, tubo.Command, "/bin/true", "a\0b")
+
+
+class SpawnOSErrorTest(unittest.TestCase):
+    """Spawn failures as the OSError subclasses Python users catch, still tubo errors."""
+
+    def assert_spawn_oserror(self, command, cls, number, filename):
+        with self.assertRaises(cls) as cm:
+            command.spawn()
+        e = cm.exception
+        self.assertIsInstance(e, tubo.SpawnError)
+        self.assertIsInstance(e, tubo.TuboError)
+        self.assertEqual((e.errno, e.filename, e.code), (number, filename, _lib.E_SPAWN))
+        self.assertEqual(e.strerror, os.strerror(number))
+        self.assertIn(os.strerror(number), str(e))
+        return e
+
+    def test_a_missing_program_is_file_not_found(self):
+        self.assert_spawn_oserror(tubo.Command("/nonexistent/program"), FileNotFoundError,
+                                  errno.ENOENT, "/nonexistent/program")
+        self.assert_spawn_oserror(tubo.Command("no-such-program-on-path"),
+                                  tubo.SpawnFileNotFoundError, errno.ENOENT,
+                                  "no-such-program-on-path")
+
+    def test_a_file_that_cannot_be_executed_is_a_permission_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "not-executable")
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\n")
+            os.chmod(path, 0o644)
+            self.assert_spawn_oserror(tubo.Command(path), PermissionError, errno.EACCES, path)
+            self.assert_spawn_oserror(tubo.Command(d), tubo.SpawnPermissionError, errno.EACCES, d)
+
+    def test_the_working_directory_is_the_filename(self):
+        with tempfile.TemporaryDirectory() as d:
+            missing = os.path.join(d, "missing")
+            self.assert_spawn_oserror(tubo.Command("/bin/true").cwd(missing), FileNotFoundError,
+                                      errno.ENOENT, missing)
+            a_file = os.path.join(d, "file")
+            open(a_file, "w").close()
+            self.assert_spawn_oserror(tubo.Command("/bin/true").cwd(a_file), NotADirectoryError,
+                                      errno.ENOTDIR, a_file)
+
+    def test_a_stdio_path_is_the_filename(self):
+        self.assert_spawn_oserror(tubo.Command("/bin/true").stdin("/nonexistent/in"),
+                                  FileNotFoundError, errno.ENOENT, "/nonexistent/in")
+
+    def test_except_oserror_by_errno(self):
+        try:
+            tubo.Command("/nonexistent/program").spawn()
+        except OSError as e:
+            self.assertEqual(e.errno, errno.ENOENT)
+        else:
+            self.fail("no error")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@
   ``fileno``, ``close_write``): ``tubo/connection.py`` (sending in
   ``tubo/_send.py``, receiving in ``tubo/_recv.py``).
 - ``wait`` (also for writability): ``tubo/_wait.py``.
-- ``Process`` (a Python function in a new interpreter): ``tubo/process.py``;
+- ``Process`` (a Python function in a new interpreter; ``sentinel``,
+  ``current_process()`` as in ``multiprocessing``): ``tubo/process.py``;
   how it starts: ``tubo/_spawn.py`` and, in the child, ``tubo/_worker.py``.
 - ``Command`` (the exec start method), ``DEVNULL``, ``INHERIT``:
   ``tubo/command.py``.
@@ -43,9 +44,10 @@ from tubo.command import DEVNULL, INHERIT, Command
 from tubo.connection import Connection, Pipe
 from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, ChannelError,
                          ClosedError, InvalidArgumentError, MessageTooLargeError, NoMemoryError,
-                         PeerClosedError, SpawnError, SystemCallError, TruncatedMessageError,
-                         TuboError, TuboTimeoutError)
-from tubo.process import Process, active_children
+                         PeerClosedError, SpawnError, SpawnFileNotFoundError,
+                         SpawnNotADirectoryError, SpawnPermissionError, SystemCallError,
+                         TruncatedMessageError, TuboError, TuboTimeoutError)
+from tubo.process import Process, active_children, current_process
 
 __version__ = "1.1.0"
 library_version = _lib.version()
@@ -57,6 +59,7 @@ __all__ = [
     "BadLengthError", "BufferTooShort", "BufferTooSmallError", "ChannelError", "ClosedError",
     "Command", "Connection", "DEVNULL", "INHERIT", "InvalidArgumentError",
     "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "Pipe", "Process",
-    "SpawnError", "SystemCallError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
-    "active_children", "take_connection", "wait",
+    "SpawnError", "SpawnFileNotFoundError", "SpawnNotADirectoryError", "SpawnPermissionError",
+    "SystemCallError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
+    "active_children", "current_process", "take_connection", "wait",
 ]

@@ -7,11 +7,11 @@ signal handlers run also while a message is half arrived.
 """
 import ctypes
 import threading
+from multiprocessing.reduction import ForkingPickler  # what CPython's Connection.recv unpickles with
 
 from tubo import _lib, _timeouts
 from tubo._timeouts import SLICE_MS, interruptible
-from tubo.errors import (BufferTooShort, ClosedError, InvalidArgumentError, MessageTooLargeError,
-                         call, from_c)
+from tubo.errors import BufferTooShort, InvalidArgumentError, MessageTooLargeError, call, from_c
 
 _c = _lib.lib
 
@@ -90,7 +90,7 @@ class Receiving:
         """
         end = self._end
         if end is None:
-            raise ClosedError("handle is closed")
+            self._check_closed()
         if not self._readable:
             raise InvalidArgumentError("connection is write-only")
         if maxlength is None:
@@ -108,6 +108,22 @@ class Receiving:
                 "bad message length: %d bytes, maxlength %d (the message is kept)"
                 % (needed, maxlength))
         return self._recv_new()
+
+    def recv(self):
+        """Receives the next message and unpickles it, byte for byte as CPython's
+        ``multiprocessing.connection.Connection.recv`` does
+        (``ForkingPickler.loads``): the counterpart of ``send``, and of a
+        ``multiprocessing`` Connection's ``send``.
+
+        The message is received by ``recv_bytes()``, with its rules: at most
+        ``max_message_size`` bytes (a larger one is a sticky
+        ``MessageTooLargeError``), ``EOFError`` at end of stream,
+        ``TruncatedMessageError`` if the writer died mid-message,
+        ``ClosedError`` on a closed connection. Unpickling runs code chosen by
+        the sender: receive objects only from a peer you trust. A message that
+        is not a pickle raises what ``pickle.loads`` raises (it is consumed).
+        """
+        return ForkingPickler.loads(self.recv_bytes())
 
     def _recv_fast(self, end):
         """recv_bytes() without maxlength: one receive into the connection's
@@ -175,7 +191,7 @@ class Receiving:
         """
         end = self._end
         if end is None:
-            raise ClosedError("handle is closed")
+            self._check_closed()
         self._check_readable()
         with memoryview(buf) as view:
             if view.readonly:

@@ -7,10 +7,11 @@ so signal handlers run while a reader stalls.
 import ctypes
 import threading
 import time
+from multiprocessing.reduction import ForkingPickler  # what CPython's Connection.send pickles with
 
 from tubo import _lib, _timeouts
 from tubo._timeouts import slice_ms
-from tubo.errors import ClosedError, InvalidArgumentError, TuboTimeoutError, call, from_c
+from tubo.errors import InvalidArgumentError, TuboTimeoutError, call, from_c
 
 _c = _lib.lib
 
@@ -51,7 +52,7 @@ class Sending:
         """
         end = self._end
         if end is None:
-            raise ClosedError("handle is closed")
+            self._check_closed()
         if not self._writable:
             raise InvalidArgumentError("connection is read-only")
         kind = type(buf)
@@ -68,6 +69,23 @@ class Sending:
             self._send_sliced(data, len(buf), timeout)
             return
         self._with_window(buf, offset, size, lambda data, n: self._send_any(data, n, timeout))
+
+    def send(self, obj, *, timeout=None):
+        """Sends a picklable object as one message, byte for byte as CPython's
+        ``multiprocessing.connection.Connection.send`` does: the message is
+        ``multiprocessing.reduction.ForkingPickler.dumps(obj)``, so a
+        ``multiprocessing`` Connection's ``recv()`` (or this class's) rebuilds it.
+
+        Only send objects to a peer you trust: ``recv`` unpickles, and
+        unpickling can run arbitrary code. A tubo Connection cannot itself be
+        sent (``TypeError``): hand it to a child through ``Process`` args.
+        The rest is ``send_bytes``: the same errors (``PeerClosedError``, a
+        ``BrokenPipeError``, when the readers are gone; ``ClosedError``), and
+        ``timeout`` as there.
+        """
+        self._check_closed()
+        self._check_writable()
+        self.send_bytes(ForkingPickler.dumps(obj), timeout=timeout)
 
     def try_send_bytes(self, buf, offset=0, size=None):
         """Sends ``buf[offset:offset + size]`` as one message without blocking.

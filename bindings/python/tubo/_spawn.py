@@ -16,7 +16,10 @@ CPython's ``spawn`` start method, done over tubo:
 3. The child (``tubo._worker``) restores ``sys.path``/``sys.argv``, imports the
    parent's main script as ``__mp_main__`` (so, as with ``spawn``, the script
    must keep its top-level work under ``if __name__ == "__main__":``),
-   unpickles the Process and calls its ``run()``. The exit code is 0 when it
+   unpickles the Process and calls its ``run()``. A ``Process.start()``
+   during that import (a script without the guard) raises ``RuntimeError`` in
+   the child, as ``multiprocessing`` does, so nothing is started twice: the
+   child exits 1 with that message on stderr. The exit code is 0 when it
    returns, the code of a ``SystemExit``, or 1 (with the traceback on stderr)
    for any other exception, as in ``multiprocessing``.
 
@@ -42,7 +45,8 @@ class _ArgPickler(pickle.Pickler):
 
     def __init__(self, file):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.connections = []
+        self.connections = []  # (channel name, Connection), in pickling order
+        self.handed = []  # the Connections given to the Command so far
         self._names = {}
 
     def persistent_id(self, obj):
@@ -98,6 +102,18 @@ def _preparation_data():
     return data
 
 
+# In a child, while tubo._worker imports the parent's main module: its path
+# (or module name). A Process started then comes from a script without the
+# __main__ guard.
+importing_main = None
+
+_MAIN_GUARD_MESSAGE = (
+    "a tubo.Process was started while this child process was importing the parent's main "
+    "module %s to find its target: that module starts processes at its top level, which "
+    "would run again in every child and start a process from each. Put the code that starts "
+    "processes under `if __name__ == '__main__':` in %s, so that it runs only in the parent "
+    "(multiprocessing's spawn start method needs the same guard).")
+
 _BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
               "from tubo._worker import main; main()")
 
@@ -119,15 +135,23 @@ def start(process):
         _start(process, pickler_box)
     except BaseException:
         seen = pickler_box[0].connections if pickler_box else []
+        handed = pickler_box[0].handed if pickler_box else []
+        by = "Process(name=%r).start(), which failed" % (process.name,)
         for conn in _reachable_connections(process, [c for _, c in seen]):
-            try:
-                conn.close()
-            except Exception:
-                pass
+            if not conn.closed:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+                conn._consumed_by = by
+        for conn in handed:
+            conn._consumed_by = by
         raise
 
 
 def _start(process, pickler_box):
+    if importing_main:
+        raise RuntimeError(_MAIN_GUARD_MESSAGE % (importing_main, importing_main))
     prep = pickle.dumps(_preparation_data(), protocol=pickle.HIGHEST_PROTOCOL)
     buf = io.BytesIO()
     pickler = _ArgPickler(buf)
@@ -142,7 +166,11 @@ def _start(process, pickler_box):
         cmd.channel("tubo.boot", boot_r)
         for name, conn in pickler.connections:
             cmd.channel(name, conn)
+            pickler.handed.append(conn)
         process._adopt(cmd._spawn_handle())
+        by = "Process(name=%r).start() of pid %d" % (process.name, process.pid)
+        for conn in pickler.handed:
+            conn._consumed_by = by
         try:
             boot_w.send_bytes(prep)
             boot_w.send_bytes(buf.getbuffer())

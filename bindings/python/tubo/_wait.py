@@ -7,7 +7,7 @@ from tubo import _lib
 from tubo._timeouts import interruptible, timeout_ms
 from tubo.connection import Connection
 from tubo.errors import call
-from tubo.process import Process
+from tubo.process import Process, process_of_sentinel
 
 _c = _lib.lib
 
@@ -18,7 +18,8 @@ def wait(object_list, timeout=None, *, writable=()):
     after a timeout). ``timeout`` is in seconds, None waits forever.
 
     A Connection is ready when a receive would not block (a message or end of
-    stream); a Process (or a Command's child) when it has exited. Built on the
+    stream); a Process (or a Command's child), or its ``sentinel`` (an int,
+    returned as given), when it has exited. Built on the
     C wait set (epoll and pidfds). Other objects are a TypeError.
 
     ``writable`` (keyword-only) lists sending Connections to watch for room:
@@ -48,9 +49,11 @@ def wait(object_list, timeout=None, *, writable=()):
                 call(_c.tubo_wait_set_add_end, ws, obj._end, key)
             elif isinstance(obj, Process):
                 call(_c.tubo_wait_set_add_process, ws, obj._c_handle(), key)
+            elif isinstance(obj, int) and process_of_sentinel(obj) is not None:
+                call(_c.tubo_wait_set_add_process, ws, process_of_sentinel(obj)._c_handle(), key)
             else:
-                raise TypeError("tubo.wait() takes Connections and Processes, not %s"
-                                % type(obj).__name__)
+                raise TypeError("tubo.wait() takes Connections, Processes and Process.sentinel "
+                                "values, not %r" % (obj,))
         keys = (ctypes.c_uint64 * max(1, len(objects)))()
         count = ctypes.c_size_t()
 

@@ -5,7 +5,9 @@ carrying two pickles: the preparation data (``sys.path``, ``sys.argv``, the
 parent's main module) and the Process object, whose Connections arrive as
 channels ``tubo.c0``, ``tubo.c1``, ...
 """
+import contextlib
 import io
+import multiprocessing
 import os
 import pickle
 import runpy
@@ -13,6 +15,7 @@ import sys
 import traceback
 import types
 
+from tubo import _spawn
 from tubo.channel import take_connection
 
 
@@ -35,22 +38,36 @@ class _ArgUnpickler(pickle.Unpickler):
 def _fixup_main(data):
     """Imports the parent's main module as ``__mp_main__`` and makes it
     ``__main__`` too, so targets pickled as ``__main__.f`` resolve (the
-    ``if __name__ == "__main__":`` block does not run)."""
+    ``if __name__ == "__main__":`` block does not run). While it runs,
+    ``tubo._spawn.importing_main`` names the module: a ``Process.start()`` at
+    its top level (no guard) raises ``RuntimeError`` instead of starting a
+    grandchild, as ``multiprocessing`` does."""
     if "main_name" in data:
         name = data["main_name"]
         if name == "__main__":
             return
-        content = runpy.run_module(name, run_name="__mp_main__", alter_sys=True)
+        with _importing_main(name):
+            content = runpy.run_module(name, run_name="__mp_main__", alter_sys=True)
     elif "main_path" in data:
         path = data["main_path"]
         if not os.path.exists(path):
             return
-        content = runpy.run_path(path, run_name="__mp_main__")
+        with _importing_main(path):
+            content = runpy.run_path(path, run_name="__mp_main__")
     else:
         return
     module = types.ModuleType("__mp_main__")
     module.__dict__.update(content)
     sys.modules["__main__"] = sys.modules["__mp_main__"] = module
+
+
+@contextlib.contextmanager
+def _importing_main(what):
+    _spawn.importing_main = what
+    try:
+        yield
+    finally:
+        _spawn.importing_main = None
 
 
 def _run(process):
@@ -84,6 +101,9 @@ def main():
         sys.stderr.write("tubo worker: cannot start the target:\n")
         traceback.print_exc()
         sys.exit(1)
+    # This process is the one the parent named: current_process().name says so,
+    # as in a multiprocessing child (logging's processName too).
+    multiprocessing.current_process().name = process.name
     code = _run(process)
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -23,7 +23,7 @@ import sys
 
 from tubo import _lib
 from tubo.connection import Connection
-from tubo.errors import call
+from tubo.errors import SpawnError, call, refine_spawn_error
 from tubo.process import Process
 
 _c = _lib.lib
@@ -135,7 +135,8 @@ class Command:
         if spec is INHERIT:
             call(_c.tubo_command_stdio_inherit, h, stream)
         elif isinstance(spec, Connection):
-            call(_c.tubo_command_stdio_end, h, stream, spec._consume())
+            by = "Command(%r).%s()" % (self._program, ("stdin", "stdout", "stderr")[stream])
+            call(_c.tubo_command_stdio_end, h, stream, spec._consume(by))
         elif isinstance(spec, int):
             if spec == DEVNULL:
                 call(_c.tubo_command_stdio_null, h, stream)
@@ -183,7 +184,7 @@ class Command:
         """Passes ``connection`` (consumed) to the child as channel ``name``
         (``[A-Za-z0-9_.-]{1,64}``), mode ``r``, ``w`` or ``rw`` from its kind."""
         h = self._handle()
-        end = connection._consume()
+        end = connection._consume("Command(%r).channel(%r)" % (self._program, name))
         call(_c.tubo_command_channel, h, _lib.encode(name, "channel name"), end)
         return self
 
@@ -191,7 +192,12 @@ class Command:
         """Starts the child and returns its (started) ``Process``.
 
         Raises ``SpawnError`` naming the stage (chdir, dup2, exec, ...), the
-        program and errno. The command's channels are closed here either way.
+        program and errno; for the errnos Python has a class for, it is also
+        that class, with ``errno``, ``strerror`` and ``filename`` (the
+        program, the directory, the stdio path): a missing program is a
+        ``SpawnFileNotFoundError`` (a ``FileNotFoundError``), one that cannot
+        be executed a ``SpawnPermissionError`` (a ``PermissionError``). The
+        command's channels are closed here either way.
 
         Unlike ``Process(target=...).start()``, the child's lifetime is that
         of the returned object, as with tubo's C and C++ handles: once it is
@@ -211,6 +217,8 @@ class Command:
         out = ctypes.c_void_p()
         try:
             call(_c.tubo_command_spawn, ctypes.byref(out), h)
+        except SpawnError as e:
+            raise refine_spawn_error(e, self._program) from None
         finally:
             self._cmd = None
             _c.tubo_command_free(h)

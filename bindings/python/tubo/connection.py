@@ -1,16 +1,21 @@
 """Connections: the ends of tubo pipes, with the API of
-``multiprocessing.connection.Connection`` (bytes only).
+``multiprocessing.connection.Connection``.
 
     reader, writer = tubo.Pipe(duplex=False)
     writer.send_bytes(b"hello")
+    writer.send({"n": 1})             # pickled, as multiprocessing does
     writer.close()                    # the reader sees EOF next
     reader.recv_bytes()               # b'hello'
-    reader.recv_bytes()               # raises EOFError
+    reader.recv()                     # {'n': 1}
+    reader.recv()                     # raises EOFError
+
+``send(obj)``/``recv()`` pickle exactly as CPython's ``Connection`` does
+(``multiprocessing.reduction.ForkingPickler``), so a tubo end and a
+``multiprocessing`` Connection exchange objects both ways; ``recv`` unpickles,
+so receive objects only from a peer you trust.
 
 Differences from ``multiprocessing`` (all deliberate):
 
-- Bytes only: no ``send``/``recv`` of pickled objects (pickle the object
-  yourself if you trust the peer).
 - ``recv_bytes(maxlength)``: a longer message raises ``MessageTooLargeError``
   (an ``OSError``, as in CPython) but the message is *kept*: the connection
   stays usable and the next ``recv_bytes()`` returns it. CPython has to make
@@ -21,6 +26,8 @@ Differences from ``multiprocessing`` (all deliberate):
 - A connection is *consumed* when it is handed to a child (``Process`` args,
   ``Command.channel``, ``Command.stdin``...): it is closed in this process at
   that moment, so the parent cannot keep a copy of a write end by mistake.
+  Using it later raises ``ClosedError`` naming who consumed it. Several
+  writers on one pipe each get their own end: ``writer.dup()``.
 - Framing errors are sticky (``TruncatedMessageError``, ``BadLengthError``,
   ``MessageTooLargeError`` above ``max_message_size``): a byte stream cannot
   be resynchronised, and every later receive raises the same error.
@@ -36,6 +43,7 @@ message is half arrived: the part received is kept, and the next receive
 continues the same message (nothing is lost if the handler raises).
 """
 import ctypes
+import os
 
 from tubo import _lib
 from tubo._recv import Receiving
@@ -50,7 +58,7 @@ class Connection(Sending, Receiving):
     or ``Connection.adopt_fd()``; the constructor is internal."""
 
     __slots__ = ("_end", "_readable", "_writable", "_serr", "_serrp", "_rerr", "_rerrp", "_rlen",
-                 "_rlenp", "_scratch", "_scratch_cap", "__weakref__")
+                 "_rlenp", "_scratch", "_scratch_cap", "_consumed_by", "__weakref__")
 
     def __init__(self, _handle, _kind):
         self._end = _handle
@@ -68,6 +76,7 @@ class Connection(Sending, Receiving):
         self._rlenp = ctypes.byref(self._rlen)
         self._scratch = None  # created by the first recv_bytes
         self._scratch_cap = 0
+        self._consumed_by = None  # who took the end (see _consume), for ClosedError's message
 
     @classmethod
     def _adopt(cls, handle):
@@ -96,7 +105,12 @@ class Connection(Sending, Receiving):
 
     def _check_closed(self):
         if self._end is None:
-            raise ClosedError("handle is closed")
+            if self._consumed_by is None:
+                raise ClosedError("handle is closed")
+            raise ClosedError(
+                "this Connection was consumed by %s: an end goes to one process, and this one "
+                "keeps no copy. To let several processes write to one pipe, give each its own "
+                "end, made before the first start(): conn.dup()" % self._consumed_by)
 
     def _check_readable(self):
         if not self._readable:
@@ -140,11 +154,47 @@ class Connection(Sending, Receiving):
         finally:
             _c.tubo_end_free(end)
 
-    def _consume(self):
-        """Gives the C handle away (to a call that consumes it); the connection becomes closed."""
+    def _consume(self, by):
+        """Gives the C handle away (to a call that consumes it); the connection
+        becomes closed, and a later use says it was consumed ``by`` (a
+        description such as ``"Command('w').channel('out')"``)."""
         self._check_closed()
         end, self._end = self._end, None
+        self._consumed_by = by
         return end
+
+    def dup(self):
+        """A new Connection on the same pipe as this write-only one, for another
+        writer: the idiom for several processes sending to one reader, since
+        handing an end to a process consumes it.
+
+            reader, writer = tubo.Pipe(duplex=False)
+            workers = [tubo.Process(target=work, args=(writer.dup(),)) for _ in range(3)]
+            writer.close()           # the reader's EOF comes when every copy is closed
+            for w in workers:
+                w.start()            # each consumes its own end
+
+        The reader sees EOF once every end (this one and all duplicates) is
+        closed, here or in the processes they were handed to. Whatever a send
+        buffer holds is flushed first, so nothing sent before ``dup`` arrives
+        after what the duplicate sends. The new end has the default settings
+        (no send buffer). Messages of up to 4092 bytes (a frame of at most
+        ``PIPE_BUF``, 4096 bytes, written in one system call) from several
+        writers arrive whole; larger ones may interleave on the wire and
+        break the framing: give such writers a pipe each (and ``tubo.wait``
+        over the readers). Readable ends cannot be duplicated
+        (``InvalidArgumentError``): a reader reads ahead, so two readers
+        would split each other's messages. ``os.dup`` then
+        ``tubo_end_adopt_fd``: the descriptor is close-on-exec, as every end's.
+        """
+        self._check_closed()
+        if self._readable or not self._writable:
+            raise InvalidArgumentError(
+                "dup() duplicates write-only ends (Pipe(duplex=False)'s second end), not a %s "
+                "one: a reader reads ahead, so two readers of one pipe would split each other's "
+                "messages" % ("duplex" if self._readable and self._writable else "read-only"))
+        self.flush()
+        return Connection.adopt_fd(os.dup(self.fileno()), readable=False)
 
     def __del__(self):
         # A backstop for a connection nobody closed: free it (flush errors ignored).

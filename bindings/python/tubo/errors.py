@@ -11,6 +11,9 @@ End of stream is not an error: receiving raises the builtin ``EOFError``, as
 """
 import builtins
 import ctypes
+import errno
+import os
+import re
 from multiprocessing import BufferTooShort  # the very class, so `except` clauses match
 
 from tubo import _lib
@@ -83,6 +86,44 @@ class SpawnError(TuboError):
     code = _lib.E_SPAWN
 
 
+class SpawnFileNotFoundError(SpawnError, FileNotFoundError):
+    """A ``SpawnError`` for ENOENT (a missing program, or working directory, or
+    stdio path): also a ``FileNotFoundError``, with ``errno`` and ``filename``."""
+
+
+class SpawnPermissionError(SpawnError, PermissionError):
+    """A ``SpawnError`` for EACCES or EPERM (a program that is not executable,
+    a directory): also a ``PermissionError``, with ``errno`` and ``filename``."""
+
+
+class SpawnNotADirectoryError(SpawnError, NotADirectoryError):
+    """A ``SpawnError`` for ENOTDIR: also a ``NotADirectoryError``, with ``errno`` and ``filename``."""
+
+
+_SPAWN_BY_ERRNO = {errno.ENOENT: SpawnFileNotFoundError, errno.EACCES: SpawnPermissionError,
+                   errno.EPERM: SpawnPermissionError, errno.ENOTDIR: SpawnNotADirectoryError}
+_ERRNO_BY_TEXT = {os.strerror(e): e for e in sorted(errno.errorcode, reverse=True)}
+# The C message is `spawn "PROGRAM": STAGE: STRERROR` (capi/tubo_command.h).
+_SPAWN_STAGE = re.compile(r': (?:(?P<exec>exec)|chdir "(?P<dir>.*)"|open \w+ "(?P<path>.*)"|[^:]*)'
+                          r': (?P<text>[^:]*)$', re.S)
+
+
+def refine_spawn_error(e, program):
+    """The ``SpawnError`` ``e`` with ``errno``, ``strerror`` and ``filename`` (the
+    program for exec, the directory for chdir, the path for a stdio file) read
+    from its message, as the class Python users expect for that errno
+    (``SpawnFileNotFoundError``, ...: still a ``SpawnError``). ``e`` itself
+    when the message names no errno."""
+    m = _SPAWN_STAGE.search(str(e))
+    number = _ERRNO_BY_TEXT.get(m.group("text")) if m else None
+    if number is None:
+        return e
+    refined = _SPAWN_BY_ERRNO.get(number, SpawnError)(str(e))
+    refined.errno, refined.strerror = number, m.group("text")
+    refined.filename = (program if m.group("exec") else m.group("dir") or m.group("path"))
+    return refined
+
+
 class ChannelError(TuboError):
     """TUBO_E_CHANNEL: a worker channel is malformed, missing, taken, of the wrong mode, or not open."""
     code = _lib.E_CHANNEL
@@ -139,4 +180,5 @@ def call(fn, *args):
     return rc
 
 
-__all__ = [c.__name__ for c in _BY_CODE.values()] + ["BufferTooShort"]
+__all__ = [c.__name__ for c in _BY_CODE.values()] + [
+    "BufferTooShort", "SpawnFileNotFoundError", "SpawnNotADirectoryError", "SpawnPermissionError"]

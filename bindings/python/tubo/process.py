@@ -35,8 +35,11 @@ SIGKILL; see ``set_stop_sequence``) and is always reaped.
 import atexit
 import ctypes
 import itertools
+import multiprocessing
+import os
 import signal as _signal
 import threading
+import weakref
 
 from tubo import _lib, _timeouts
 from tubo.errors import TuboError, call, from_c
@@ -45,6 +48,21 @@ _c = _lib.lib
 _counter = itertools.count(1)
 _children = set()
 _children_lock = threading.Lock()
+_by_sentinel = {}  # Process.sentinel -> weakref to its Process, for tubo.wait
+
+
+def process_of_sentinel(fd):
+    """The live Process whose ``sentinel`` is ``fd``, or None."""
+    ref = _by_sentinel.get(fd)
+    return None if ref is None else ref()
+
+
+def current_process():
+    """This process, as ``multiprocessing.current_process()`` (which it
+    returns): in a child started by ``tubo.Process``, its ``name`` is the
+    Process's name (set by the child before ``run()``), its ``pid`` this
+    process's."""
+    return multiprocessing.current_process()
 
 
 class Process:
@@ -56,7 +74,7 @@ class Process:
     Process for any program.
     """
 
-    _INTERNAL = ("_handle", "_started", "_closed", "_exitcode")
+    _INTERNAL = ("_handle", "_started", "_closed", "_exitcode", "_sentinel")
 
     def __init__(self, group=None, target=None, name=None, args=(), kwargs=None, *,
                  daemon=None):
@@ -71,6 +89,7 @@ class Process:
         self._started = False
         self._closed = False
         self._exitcode = None
+        self._sentinel = None
 
     # Only what the child needs crosses over: not the handle.
     def __getstate__(self):
@@ -79,6 +98,7 @@ class Process:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._handle, self._started, self._closed, self._exitcode = None, False, False, None
+        self._sentinel = None
 
     @property
     def name(self):
@@ -175,6 +195,35 @@ class Process:
         self._wait(0)
         return self._exitcode
 
+    @property
+    def sentinel(self):
+        """A descriptor that becomes readable when the child exits, as
+        ``multiprocessing.Process.sentinel``: for ``select``/``poll``,
+        ``multiprocessing.connection.wait`` or ``tubo.wait``. It is a pidfd
+        (``os.pidfd_open``, Linux 5.3 and Python 3.9 or later), made at the
+        first use and owned by the Process: closed by ``close()``; do not close
+        it yourself. Reading it says nothing; ``exitcode``/``join`` reap."""
+        self._check_closed()
+        if self._handle is None:
+            raise ValueError("process not started")
+        if self._sentinel is None:
+            if self._exitcode is None:
+                # Not reaped: the pid still names this child (a zombie at worst).
+                fd = os.pidfd_open(_c.tubo_process_pid(self._handle))
+            else:
+                # Already reaped: a descriptor that is readable at once (EOF).
+                fd, w = os.pipe()
+                os.close(w)
+            self._sentinel = fd
+            _by_sentinel[fd] = weakref.ref(self)
+        return self._sentinel
+
+    def _close_sentinel(self):
+        fd, self._sentinel = getattr(self, "_sentinel", None), None
+        if fd is not None:
+            _by_sentinel.pop(fd, None)
+            os.close(fd)
+
     def is_alive(self):
         """True from ``start()`` until the child has exited."""
         self._check_closed()
@@ -241,6 +290,7 @@ class Process:
                              "You should first call join() or terminate().")
         self._closed = True
         self._handle = None
+        self._close_sentinel()
         with _children_lock:
             _children.discard(self)
         _c.tubo_process_free(h)  # a child still running gets the stop sequence
@@ -252,6 +302,10 @@ class Process:
         self.close(_stop=True)
 
     def __del__(self):
+        try:
+            self._close_sentinel()
+        except Exception:
+            pass
         h = getattr(self, "_handle", None)
         if h is not None:
             self._handle = None
