@@ -28,6 +28,8 @@ type Cmd struct {
 	h    *C.tubo_command // nil once spawned or closed
 	err  error           // the first setter error
 	what string          // for messages: the program or the entry
+	self bool            // made by Self: what is an entry
+	path bool            // a name without a slash is looked up in PATH
 }
 
 // Command returns a builder that runs the program name with args (no shell).
@@ -50,6 +52,7 @@ func Self(entry string, args ...string) *Cmd {
 	c := newCmd(entry, func(cname *C.char, out **C.tubo_command, cerr **C.tubo_error) C.int {
 		return C.tubo_command_new_self(out, cname, cerr)
 	})
+	c.self = true
 	return c.Args(args...)
 }
 
@@ -150,6 +153,9 @@ func (c *Cmd) Argv0(argv0 string) *Cmd {
 
 // SearchPath turns the PATH look-up of a name without a slash on or off.
 func (c *Cmd) SearchPath(search bool) *Cmd {
+	if c.err == nil && c.h != nil {
+		c.path = search
+	}
 	return c.set(func(h *C.tubo_command, cerr **C.tubo_error) C.int {
 		return C.tubo_command_search_path(h, cBool(search), cerr)
 	})
@@ -248,7 +254,7 @@ func (c *Cmd) stdio(stream C.int, s Stdio) *Cmd {
 		fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, s.file.Fd(), syscall.F_DUPFD_CLOEXEC, 3) // never onto 0-2
 		runtime.KeepAlive(s.file)
 		if errno != 0 {
-			c.err = &Error{Code: CodeSystem, Message: "tubo: stdio file " + s.file.Name() + ": dup: " + errno.Error()}
+			c.err = &Error{Code: CodeSystem, Message: "tubo: stdio file " + s.file.Name() + ": dup: " + errno.Error(), Errno: errno}
 			return c
 		}
 		if c.h == nil {
@@ -314,7 +320,9 @@ func (c *Cmd) consume(e *End, f func(h *C.tubo_command, ce *C.tubo_end, cerr **C
 // Spawn starts the child and releases the builder (a Cmd spawns once). The
 // ends given to Channel and Stdio are closed in this process when it returns,
 // success or failure. A failure to start is ErrSpawn, with a message naming
-// the stage (chdir, exec, ...), the program and errno.
+// the stage (chdir, exec, ...), the program and errno; it wraps the errno
+// (errors.Is(err, fs.ErrNotExist) for a missing program or directory), and
+// a name that PATH does not have also matches exec.ErrNotFound.
 func (c *Cmd) Spawn() (*Process, error) {
 	defer c.Close()
 	if c.err != nil {
@@ -326,9 +334,24 @@ func (c *Cmd) Spawn() (*Process, error) {
 	var h *C.tubo_process
 	var cerr *C.tubo_error
 	if err := takeError(C.tubo_command_spawn(&h, c.h, &cerr), cerr); err != nil {
-		return nil, err
+		return nil, c.spawnError(err)
 	}
 	return newProcess(h), nil
+}
+
+// spawnError is err in Go's terms: an exec of a name looked up in PATH that
+// failed with ENOENT is a failed PATH lookup.
+func (c *Cmd) spawnError(err error) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	if c.path && !c.self && !strings.Contains(c.what, "/") && e.Errno == syscall.ENOENT {
+		// `spawn "NAME": exec: STRERROR`: the stage is the part before the errno text.
+		stage := e.Message[:strings.LastIndex(e.Message, ": ")]
+		e.notFound = strings.HasSuffix(stage, ": exec")
+	}
+	return e
 }
 
 // Close releases a builder that will not be spawned, closing the ends it

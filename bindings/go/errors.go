@@ -1,6 +1,7 @@
 package tubo
 
 /*
+#include <string.h>
 #include "tubo.h"
 */
 import "C"
@@ -9,6 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
 )
 
 // Code is a tubo status code (the negative TUBO_E_* codes of tubo.h).
@@ -40,9 +45,19 @@ func (c Code) String() string { return C.GoString(C.tubo_code_name(C.int(c))) }
 //
 // Compare with the sentinels through errors.Is: errors.Is(err,
 // tubo.ErrTruncated) holds for every *Error whose Code is CodeTruncated.
+// An *Error whose failure had an errno wraps it, as os/exec and net errors
+// do: errors.Is(err, syscall.EPIPE), errors.Is(err, fs.ErrNotExist) and
+// errors.As(err, &errno) with a syscall.Errno work; a Spawn whose PATH
+// lookup found no program also matches exec.ErrNotFound.
 type Error struct {
 	Code    Code
 	Message string
+	// Errno is the errno of the system call that failed, 0 when the failure
+	// had none. The C ABI reports it as the end of Message (strerror's text,
+	// "...: Broken pipe"), which is where it is read from.
+	Errno syscall.Errno
+
+	notFound bool // a PATH lookup found no program: matches exec.ErrNotFound
 }
 
 func (e *Error) Error() string {
@@ -53,16 +68,59 @@ func (e *Error) Error() string {
 }
 
 // Is reports whether target is the sentinel of e's code. ErrClosed errors
-// also match os.ErrClosed, and ErrTimeout errors os.ErrDeadlineExceeded.
+// also match os.ErrClosed, ErrTimeout errors os.ErrDeadlineExceeded, and a
+// failed PATH lookup exec.ErrNotFound. The errno is matched through Unwrap.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case os.ErrClosed:
 		return e.Code == CodeClosed
 	case os.ErrDeadlineExceeded:
 		return e.Code == CodeTimeout
+	case exec.ErrNotFound:
+		return e.notFound
 	}
 	t, ok := target.(*Error)
 	return ok && t.Message == "" && t.Code == e.Code
+}
+
+// Unwrap gives e's Errno, nil when it has none.
+func (e *Error) Unwrap() error {
+	if e.Errno == 0 {
+		return nil
+	}
+	return e.Errno
+}
+
+// newError is the *Error of code and msg, with the errno that ends msg.
+func newError(code Code, msg string) *Error {
+	return &Error{Code: code, Message: msg, Errno: errnoAtEnd(msg)}
+}
+
+var (
+	errnoTextsOnce sync.Once
+	errnoTexts     map[string]syscall.Errno // strerror's text -> errno
+)
+
+// errnoAtEnd is the errno whose strerror text ends msg after ": " (the form
+// absl::ErrnoToStatus gives the library's messages), 0 if none does.
+func errnoAtEnd(msg string) syscall.Errno {
+	i := strings.LastIndex(msg, ": ")
+	if i < 0 {
+		return 0
+	}
+	errnoTextsOnce.Do(func() {
+		errnoTexts = map[string]syscall.Errno{}
+		// The C library's own texts (Go's syscall.Errno.Error differs in case),
+		// the low numbers first where two errnos share a text (EAGAIN and
+		// EWOULDBLOCK are one number on Linux).
+		for n := 255; n > 0; n-- {
+			text := C.GoString(C.strerror(C.int(n)))
+			if !strings.HasPrefix(text, "Unknown error") {
+				errnoTexts[text] = syscall.Errno(n)
+			}
+		}
+	})
+	return errnoTexts[msg[i+2:]]
 }
 
 // Sentinels, one per code, for errors.Is.
@@ -120,7 +178,7 @@ func takeError(rc C.int, cerr *C.tubo_error) error {
 	if cerr != nil {
 		msg = C.GoString(C.tubo_error_message(cerr))
 	}
-	return &Error{Code: Code(rc), Message: msg}
+	return newError(Code(rc), msg)
 }
 
 // closedError is what a call on a Go handle that was closed (or consumed)
