@@ -339,12 +339,16 @@ func (c *Cmd) Spawn() (*Process, error) {
 	return newProcess(h), nil
 }
 
-// spawnError is err in Go's terms: an exec of a name looked up in PATH that
-// failed with ENOENT is a failed PATH lookup.
+// spawnError is err in Go's terms: an unknown entry names RegisterEntry
+// (the library names its C++ and C ways to register), and an exec of a name
+// looked up in PATH that failed with ENOENT is a failed PATH lookup.
 func (c *Cmd) spawnError(err error) error {
 	e, ok := err.(*Error)
 	if !ok {
 		return err
+	}
+	if c.self {
+		e.Message = strings.Replace(e.Message, "(TUBO_ENTRY, tubo_entry_register)", "(tubo.RegisterEntry)", 1)
 	}
 	if c.path && !c.self && !strings.Contains(c.what, "/") && e.Errno == syscall.ENOENT {
 		// `spawn "NAME": exec: STRERROR`: the stage is the part before the errno text.

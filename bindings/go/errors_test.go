@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -101,5 +102,13 @@ func TestErrorsWithoutAnErrnoWrapNone(t *testing.T) {
 	}
 	if errors.Is(err, exec.ErrNotFound) {
 		t.Fatalf("%v matches exec.ErrNotFound", err)
+	}
+}
+
+func TestUnknownEntryNamesRegisterEntry(t *testing.T) {
+	_, err := tubo.Self("never_registered").Spawn()
+	if err == nil || !strings.Contains(err.Error(), "tubo.RegisterEntry") ||
+		!strings.Contains(err.Error(), `"never_registered"`) || strings.Contains(err.Error(), "TUBO_ENTRY") {
+		t.Fatalf("Spawn = %v, want a message naming the entry and tubo.RegisterEntry, not TUBO_ENTRY", err)
 	}
 }
