@@ -26,7 +26,7 @@
 - ``Process`` (a Python function in a new interpreter; ``sentinel``,
   ``current_process()`` as in ``multiprocessing``): ``tubo/process.py``;
   how it starts: ``tubo/_spawn.py`` and, in the child, ``tubo/_worker.py``.
-- ``Command`` (the exec start method), ``DEVNULL``, ``INHERIT``:
+- ``Command`` (the exec start method), ``DEVNULL``, ``INHERIT``, ``PIPE``:
   ``tubo/command.py``.
 - ``take_connection``, the worker side of contract 2: ``tubo/channel.py``.
 - Exceptions, one per C error code: ``tubo/errors.py``. End of stream is
@@ -40,7 +40,7 @@ then the system loader; its major version is checked at import.
 from tubo import _lib
 from tubo._wait import wait
 from tubo.channel import take_connection
-from tubo.command import DEVNULL, INHERIT, Command
+from tubo.command import DEVNULL, INHERIT, PIPE, Command
 from tubo.connection import Connection, Pipe
 from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, ChannelError,
                          ClosedError, InvalidArgumentError, MessageTooLargeError, NoMemoryError,
@@ -58,7 +58,7 @@ library_path = _lib.library_path
 __all__ = [
     "BadLengthError", "BufferTooShort", "BufferTooSmallError", "ChannelError", "ClosedError",
     "Command", "Connection", "DEVNULL", "INHERIT", "InvalidArgumentError",
-    "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "Pipe", "Process",
+    "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "PIPE", "Pipe", "Process",
     "SpawnError", "SpawnFileNotFoundError", "SpawnNotADirectoryError", "SpawnPermissionError",
     "SystemCallError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
     "active_children", "current_process", "take_connection", "wait",

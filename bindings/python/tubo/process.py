@@ -74,7 +74,8 @@ class Process:
     Process for any program.
     """
 
-    _INTERNAL = ("_handle", "_started", "_closed", "_exitcode", "_sentinel")
+    _INTERNAL = ("_handle", "_started", "_closed", "_exitcode", "_sentinel", "stdin", "stdout",
+                 "stderr")
 
     def __init__(self, group=None, target=None, name=None, args=(), kwargs=None, *,
                  daemon=None):
@@ -90,6 +91,10 @@ class Process:
         self._closed = False
         self._exitcode = None
         self._sentinel = None
+        #: Binary file objects on the child's standard streams that
+        #: ``Command.stdin``/``stdout``/``stderr`` set to ``PIPE``, else None
+        #: (as ``subprocess.Popen``'s).
+        self.stdin = self.stdout = self.stderr = None
 
     # Only what the child needs crosses over: not the handle.
     def __getstate__(self):
@@ -99,6 +104,7 @@ class Process:
         self.__dict__.update(state)
         self._handle, self._started, self._closed, self._exitcode = None, False, False, None
         self._sentinel = None
+        self.stdin = self.stdout = self.stderr = None
 
     @property
     def name(self):
@@ -299,6 +305,14 @@ class Process:
         return self
 
     def __exit__(self, *exc):
+        # As subprocess.Popen: the pipes first (stdin's end of file may be what
+        # lets the child finish), then the stop sequence.
+        for stream in (self.stdout, self.stderr, self.stdin):
+            if stream is not None:
+                try:
+                    stream.close()
+                except BrokenPipeError:  # stdin's unflushed bytes: the child is gone
+                    pass
         self.close(_stop=True)
 
     def __del__(self):
