@@ -15,22 +15,12 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/capi/capi_error.h"
 #include "tubo.h"
 
 namespace {
 
-// Owns a tubo_error for one check.
-struct Err {
-  tubo_error* e = nullptr;
-  ~Err() { tubo_error_free(e); }
-  tubo_error** operator&() {
-    tubo_error_free(e);
-    e = nullptr;
-    return &e;
-  }
-  int code() const { return tubo_error_code(e); }
-  std::string msg() const { return tubo_error_message(e); }
-};
+using tubo_capi_test::Err;
 
 bool FdOpen(int fd) { return fcntl(fd, F_GETFD) != -1; }
 

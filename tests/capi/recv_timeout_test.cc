@@ -12,21 +12,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/capi/capi_error.h"
 #include "tubo.h"
 
 namespace {
 
-struct Err {
-  tubo_error* e = nullptr;
-  ~Err() { tubo_error_free(e); }
-  tubo_error** operator&() {
-    tubo_error_free(e);
-    e = nullptr;
-    return &e;
-  }
-  int code() const { return tubo_error_code(e); }
-  std::string msg() const { return tubo_error_message(e); }
-};
+using tubo_capi_test::Err;
 
 std::string Header4(uint32_t n) {
   std::string h(4, '\0');
