@@ -8,6 +8,7 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"time"
 )
 
 // EndKind is the kind of a pipe end.
@@ -53,10 +54,19 @@ func (k EndKind) String() string {
 // before anything else. With PollWrite or WaitEnds, one goroutine can feed
 // many slow readers without a goroutine per reader.
 type End struct {
-	mu      sync.Mutex
+	mu      sync.Mutex  // held for one C call at a time, never while parked
 	h       *C.tubo_end // nil once closed or consumed
 	kind    EndKind
-	scratch []byte // Recv's buffer for small messages, made by the first Recv
+	closing bool // Close or a hand-off has begun: no new waits, no new WaitSet
+	// The waits of the receiving side (rmu: one receive or poll at a time,
+	// parked on rw) and of the sending side (wmu, ww), each made by the
+	// first wait that needs it (end_wait.go). Deadlines are under mu.
+	rmu, wmu      sync.Mutex
+	rw, ww        *netWait
+	readDeadline  time.Time
+	writeDeadline time.Time
+	sets          map[*WaitSet]uint64 // the WaitSets watching this End, and its key there
+	scratch       []byte              // Recv's buffer for small messages, made by the first Recv
 	// A slice of the size of a message whose direct receive RecvContext gave
 	// up on (the library keeps what arrived): the next receive reuses it.
 	pending []byte
@@ -64,7 +74,8 @@ type End struct {
 
 // This file holds the End and its life (making, closing, the helpers every
 // method locks through); its methods live by job: sending in send.go,
-// receiving in recv.go, waiting for readiness in poll.go, taking a worker's
+// receiving in recv.go, waiting for readiness in poll.go, closing, waking and
+// deadlines in end_wait.go, taking a worker's
 // channels in channel.go.
 
 func newEnd(h *C.tubo_end) *End {
@@ -88,6 +99,11 @@ func finalizeEnd(e *End) {
 		return
 	}
 	e.h = nil
+	for _, w := range []*netWait{e.rw, e.ww} {
+		if w != nil {
+			w.free() // its descriptor's os.File has a finalizer of its own
+		}
+	}
 	if C.tubo_end_unsent_bytes(h) == 0 {
 		C.tubo_end_free(h)
 		return
@@ -165,33 +181,6 @@ func (e *End) Kind() EndKind {
 // it is closed.
 func (e *End) Fd() int {
 	return endValue(e, -1, func(h *C.tubo_end) int { return int(C.tubo_end_fd(h)) })
-}
-
-// take gives up the C handle (to a call that consumes it): the End becomes
-// closed. Returns nil if it already was.
-func (e *End) take() *C.tubo_end {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.h
-	e.h = nil
-	runtime.SetFinalizer(e, nil)
-	return h
-}
-
-// Close flushes and closes the end. The end is closed even when the flush
-// fails (the error is returned). Closing a closed end returns nil.
-func (e *End) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.h == nil {
-		return nil
-	}
-	var cerr *C.tubo_error
-	err := takeError(C.tubo_end_close(e.h, &cerr), cerr)
-	C.tubo_end_free(e.h)
-	e.h = nil
-	runtime.SetFinalizer(e, nil)
-	return err
 }
 
 // CloseWrite half-closes a duplex end: the peer sees io.EOF, and what it

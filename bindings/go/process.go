@@ -76,20 +76,29 @@ func (s ExitStatus) String() string {
 // only way to leave a child running.
 //
 // Kill, Terminate, Signal and Pid may be called from any goroutine, also
-// while another one is in Wait; Close waits for an ongoing Wait to return.
+// while another one is in Wait. A goroutine in Wait is parked on Go's
+// netpoller (the child's pidfd), holding no OS thread.
 type Process struct {
-	waitMu sync.Mutex // held by Wait and Close throughout: one waiter, and no free under it
-	mu     sync.Mutex // guards h and status; held for short calls only
-	h      *C.tubo_process
-	pid    int
-	status *ExitStatus
+	waitMu  sync.Mutex // held by Wait, Detach and Close's free: one waiter, and no free under it
+	mu      sync.Mutex // guards what follows; held for short calls only
+	h       *C.tubo_process
+	pid     int
+	status  *ExitStatus
+	closing bool                // Close or Detach has begun: no new wait, no new WaitSet
+	w       *netWait            // the wait on the child's exit, made by the first Wait
+	sets    map[*WaitSet]uint64 // the WaitSets watching this Process, and its key there
 }
 
 func newProcess(h *C.tubo_process) *Process {
 	p := &Process{h: h, pid: int(C.tubo_process_pid(h))}
 	// A backstop for a Process the program forgot to close: the stop sequence
 	// can take seconds, so it runs on its own goroutine, not the finalizer's.
-	runtime.SetFinalizer(p, func(p *Process) { go C.tubo_process_free(p.h) })
+	runtime.SetFinalizer(p, func(p *Process) {
+		if p.w != nil {
+			p.w.free() // its descriptor's os.File has a finalizer of its own
+		}
+		go C.tubo_process_free(p.h)
+	})
 	return p
 }
 
@@ -101,32 +110,62 @@ func (p *Process) Pid() int { return p.pid }
 //
 // When ctx is done first, Wait returns ctx.Err() at once and leaves the child
 // running and owned by p: the caller decides (Kill then Wait again, or Close,
-// which runs the stop sequence). Nothing is leaked: the wait uses a wait set
-// over the child's pidfd plus a private cancellation pipe, all released
-// before Wait returns. Waiting never polls.
+// which runs the stop sequence). Close during a Wait makes it return
+// ErrClosed. Waiting never polls and holds no OS thread: the goroutine is
+// parked on the child's pidfd by Go's netpoller.
 func (p *Process) Wait(ctx context.Context) (ExitStatus, error) {
 	p.waitMu.Lock()
 	defer p.waitMu.Unlock()
-	for {
-		st, done, err := p.TryWait()
-		if err != nil || done {
-			return st, err
+	if st, ok := p.Status(); ok {
+		return st, nil
+	}
+	w, err := p.waiter()
+	if err != nil {
+		return ExitStatus{}, err
+	}
+	var st ExitStatus
+	err = w.wait(ctx, time.Time{}, "process", func() (done bool, err error) {
+		st, done, err = p.TryWait()
+		return done, err
+	})
+	return st, err
+}
+
+// waiter returns p's wait on its child's exit, made on first use.
+func (p *Process) waiter() (*netWait, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.h == nil || p.closing {
+		return nil, closedError("process")
+	}
+	if p.w == nil {
+		pidfd := int(C.tubo_process_pidfd(p.h))
+		if pidfd < 0 { // reaped already (Status has it) or detached
+			return nil, closedError("process")
 		}
-		if err := ctx.Err(); err != nil {
-			return ExitStatus{}, err
-		}
-		err = waitContext(ctx, func(ws *C.tubo_wait_set, key C.uint64_t) error {
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			if p.h == nil {
-				return closedError("process")
-			}
-			var cerr *C.tubo_error
-			return takeError(C.tubo_wait_set_add_process(ws, p.h, key, &cerr), cerr)
-		})
+		w, err := newFdWait(pidfd, syscall.EPOLLIN)
 		if err != nil {
-			return ExitStatus{}, err
+			return nil, err
 		}
+		p.w = w
+	}
+	return p.w, nil
+}
+
+// beginClose starts closing or detaching p: no new wait or WaitSet takes
+// it, a goroutine in Wait is woken (ErrClosed) and p leaves its WaitSets.
+// Never with p.mu held (a waiter's try takes it).
+func (p *Process) beginClose() {
+	p.mu.Lock()
+	p.closing = true
+	w, sets := p.w, p.sets
+	p.sets = nil
+	p.mu.Unlock()
+	for s := range sets {
+		s.forgetProcess(p)
+	}
+	if w != nil {
+		w.wake()
 	}
 }
 
@@ -206,15 +245,26 @@ func (p *Process) LeadsGroup() bool {
 }
 
 // Detach leaves the child running without an owner (the library reaps it in
-// the background when it exits). p is closed afterwards. If the library
-// cannot create its reaper thread (RLIMIT_NPROC), Detach returns ErrSystem
-// and p still owns its child.
+// the background when it exits). p is closed afterwards, and a Wait in
+// progress returns ErrClosed. If the library cannot create its reaper
+// thread (RLIMIT_NPROC), Detach returns ErrSystem and p still owns its child.
 func (p *Process) Detach() error {
+	if err := p.call(func(h *C.tubo_process, cerr **C.tubo_error) C.int { return C.TUBO_OK }); err != nil {
+		return err
+	}
+	p.beginClose()
 	p.waitMu.Lock()
 	defer p.waitMu.Unlock()
 	if err := p.call(func(h *C.tubo_process, cerr **C.tubo_error) C.int {
 		return C.tubo_process_detach(h, cerr)
 	}); err != nil {
+		p.mu.Lock()
+		p.closing = false // still the owner: it can be waited for again
+		if p.w != nil {
+			p.w.free()
+			p.w = nil
+		}
+		p.mu.Unlock()
 		return err
 	}
 	return p.free()
@@ -237,9 +287,10 @@ func (p *Process) SetStopSequence(grace time.Duration, sig syscall.Signal, timeo
 }
 
 // Close releases the process: a child that still runs gets the stop sequence
-// (see SetStopSequence) and is reaped; a detached one is left alone. It waits
-// for an ongoing Wait to return. Closing twice returns nil.
+// (see SetStopSequence) and is reaped; a detached one is left alone. A Wait
+// in progress returns ErrClosed first. Closing twice returns nil.
 func (p *Process) Close() error {
+	p.beginClose()
 	p.waitMu.Lock()
 	defer p.waitMu.Unlock()
 	return p.free()
@@ -248,6 +299,10 @@ func (p *Process) Close() error {
 func (p *Process) free() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.w != nil {
+		p.w.free()
+		p.w = nil
+	}
 	if p.h != nil {
 		C.tubo_process_free(p.h)
 		p.h = nil

@@ -38,8 +38,46 @@ var recvDirectLimit = recvDirectMax
 // later call. Memory grows with the bytes that arrive, not with the length a
 // header announces (beyond a bounded first step), so peers announcing huge
 // messages they never send cannot exhaust it.
+//
+// While nothing has arrived the goroutine is parked by Go's netpoller, as in
+// a net.Conn's Read: it holds no OS thread, another goroutine can Send on the
+// same duplex End, and Close unblocks it (it returns ErrClosed). Past the
+// read deadline (SetReadDeadline) it returns an error matching ErrTimeout and
+// os.ErrDeadlineExceeded. Receives on one End are served one at a time.
 func (e *End) Recv() ([]byte, error) {
-	return withEnd(e, func(*C.tubo_end) ([]byte, error) { return e.recv(-1) })
+	return e.RecvContext(context.Background())
+}
+
+// receive runs one receive (try: a non-blocking attempt with e.mu held,
+// reporting ErrTimeout when no whole message is there yet) until it is done,
+// parked between attempts; it gives up when ctx is done or the read deadline
+// passes.
+func (e *End) receive(ctx context.Context, try func() error) error {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	w, deadline, err := e.waiter(false)
+	if err != nil {
+		return err
+	}
+	return w.wait(ctx, deadline, "recv", func() (bool, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.h == nil {
+			return false, closedError("end")
+		}
+		err := try()
+		if isCTimeout(err) {
+			return false, nil // not whole yet: the End keeps what arrived
+		}
+		return true, err
+	})
+}
+
+// isCTimeout reports whether err is the C library's timeout (a receive or
+// send with timeout 0 that could not finish).
+func isCTimeout(err error) bool {
+	ce, ok := err.(*Error)
+	return ok && ce.Code == CodeTimeout
 }
 
 // recv is Recv with e.mu held and e.h open, giving up after timeoutMs
@@ -121,9 +159,15 @@ func (e *End) recvGrowing(timeoutMs C.int64_t) ([]byte, error) {
 // RecvInto receives the next message into buf and returns its size. If the
 // message does not fit, it returns a *BufferTooSmallError carrying the size
 // needed (errors.Is(err, tubo.ErrBufferTooSmall)) and the message stays
-// unread for the next receive. io.EOF and the other errors as for Recv.
+// unread for the next receive. io.EOF, the other errors and the waiting as
+// for Recv.
 func (e *End) RecvInto(buf []byte) (int, error) {
-	return withEnd(e, func(*C.tubo_end) (int, error) { return e.recvInto(buf, -1) })
+	var n int
+	err := e.receive(context.Background(), func() (err error) {
+		n, err = e.recvInto(buf, 0)
+		return err
+	})
+	return n, err
 }
 
 // recvInto is RecvInto with e.mu held and e.h open, giving up after
@@ -153,23 +197,15 @@ func (e *End) recvInto(buf []byte, timeoutMs C.int64_t) (int, error) {
 // also in the middle of a message: the end keeps the part received, and the
 // next receive continues that message, so nothing is lost or repeated.
 func (e *End) RecvContext(ctx context.Context) ([]byte, error) {
-	for {
-		if err := e.PollContext(ctx); err != nil {
-			return nil, err
-		}
-		// Something arrived (or the stream ended): take what is there.
-		m, err := e.recvNow()
-		if !errors.Is(err, ErrTimeout) {
-			return m, err
-		}
-		// Part of a message: wait for more (PollContext does not count the
-		// part the end keeps as ready, so this does not spin).
+	var m []byte
+	err := e.receive(ctx, func() (err error) {
+		m, err = e.recv(0)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-}
-
-// recvNow receives without waiting: ErrTimeout when no whole message is there.
-func (e *End) recvNow() ([]byte, error) {
-	return withEnd(e, func(*C.tubo_end) ([]byte, error) { return e.recv(0) })
+	return m, nil
 }
 
 // SetMaxMessageSize sets the largest message a read or duplex end accepts

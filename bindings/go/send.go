@@ -16,9 +16,18 @@ import (
 // Send sends b as one message (an empty b is a message too). It blocks until
 // the message is written or stored in the send buffer; b is not kept.
 // Errors: ErrPeerClosed when no reader is left, ErrClosed, ErrInvalidArgument
-// on a read end, ErrSystem.
+// on a read end, ErrSystem. With a write deadline (SetWriteDeadline), it
+// gives up when it passes, with an error matching ErrTimeout and
+// os.ErrDeadlineExceeded, and then nothing of b was written.
+//
+// Send waits for room in the C library, on the calling goroutine's thread,
+// and holds the End meanwhile (a Recv on the same duplex End waits for it);
+// SendContext waits on the netpoller instead.
 func (e *End) Send(b []byte) error {
 	return e.call(func(h *C.tubo_end, cerr **C.tubo_error) C.int {
+		if d := e.writeDeadline; !d.IsZero() {
+			return C.tubo_end_send_timeout(h, bytesPtr(b), C.size_t(len(b)), deadlineMs(d), cerr)
+		}
 		return C.tubo_end_send(h, bytesPtr(b), C.size_t(len(b)), cerr)
 	})
 }
@@ -60,21 +69,19 @@ func (e *End) SendTimeout(b []byte, timeout time.Duration) error {
 }
 
 // SendContext sends b as one message, waiting for room until ctx is done
-// (then it returns ctx.Err(), with nothing of b written). Accepted means
-// written or committed, as for TrySend.
+// or the write deadline passes (then it returns ctx.Err() or an error
+// matching ErrTimeout and os.ErrDeadlineExceeded, with nothing of b
+// written). Accepted means written or committed, as for TrySend. While it
+// waits, the goroutine is parked on the netpoller (no OS thread), the End is
+// free for a Recv on another goroutine, and Close unblocks it (ErrClosed).
 func (e *End) SendContext(ctx context.Context, b []byte) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		ok, err := e.TrySend(b)
-		if err != nil || ok {
-			return err
-		}
-		if err := e.PollWriteContext(ctx); err != nil {
-			return err
-		}
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	w, deadline, err := e.waiter(true)
+	if err != nil {
+		return err
 	}
+	return w.wait(ctx, deadline, "send", func() (bool, error) { return e.TrySend(b) })
 }
 
 // FlushTimeout writes out what the End holds (a committed rest and the send
@@ -86,9 +93,16 @@ func (e *End) FlushTimeout(timeout time.Duration) error {
 	})
 }
 
-// Flush writes out the messages in the send buffer.
+// Flush writes out the messages in the send buffer (and the committed rest
+// of a TrySend). With a write deadline it gives up when that passes (an
+// error matching ErrTimeout; what was written stays written, the rest held).
 func (e *End) Flush() error {
-	return e.call(func(h *C.tubo_end, cerr **C.tubo_error) C.int { return C.tubo_end_flush(h, cerr) })
+	return e.call(func(h *C.tubo_end, cerr **C.tubo_error) C.int {
+		if d := e.writeDeadline; !d.IsZero() {
+			return C.tubo_end_flush_timeout(h, deadlineMs(d), cerr)
+		}
+		return C.tubo_end_flush(h, cerr)
+	})
 }
 
 // Unsent returns the bytes the End has accepted but not yet written: the
