@@ -69,7 +69,7 @@
 /** @brief Major version: changes only with an incompatible ABI (and the SONAME). */
 #define TUBO_VERSION_MAJOR 1
 /** @brief Minor version: new functions, compatible. */
-#define TUBO_VERSION_MINOR 1
+#define TUBO_VERSION_MINOR 2
 /** @brief Patch version: fixes only. */
 #define TUBO_VERSION_PATCH 0
 /** @brief The version as one number, `MAJOR * 10000 + MINOR * 100 + PATCH`. */

@@ -163,7 +163,8 @@ int tubo_command_channel(tubo_command *command, const char *name, tubo_end *end,
  * @param command the builder (borrowed).
  * @param err optional error output (see the conventions in `tubo.h`).
  * @return `TUBO_OK`, `TUBO_E_SPAWN` (the message names stage, program and
- *   errno), `TUBO_E_INVALID_ARGUMENT`.
+ *   errno; `tubo_error_errno` gives the errno, `ENOENT` for a program that
+ *   does not exist), `TUBO_E_INVALID_ARGUMENT`.
  */
 int tubo_command_spawn(tubo_process **out, tubo_command *command, tubo_error **err);
 

@@ -46,7 +46,7 @@ typedef enum tubo_code {
   TUBO_E_NO_MEMORY = -1001 /**< Memory ran out. */
 } tubo_code;
 
-/** @brief An error: a `tubo_code` and a message. Opaque. */
+/** @brief An error: a `tubo_code`, a message and an errno (`tubo_error_errno`). Opaque. */
 typedef struct tubo_error tubo_error;
 /** @brief A pipe end (read, write or duplex). Opaque. */
 typedef struct tubo_end tubo_end;
@@ -74,7 +74,7 @@ typedef struct tubo_bytes {
 /** @brief The version of the loaded library as `TUBO_VERSION_NUMBER` computes it. Thread-safe. */
 unsigned tubo_version(void);
 
-/** @brief The version of the loaded library as a static string, e.g. `"1.1.0"`. Thread-safe. */
+/** @brief The version of the loaded library as a static string, e.g. `"1.2.0"`. Thread-safe. */
 const char *tubo_version_string(void);
 
 /* ------------------------------------------------------------------------ */
@@ -93,6 +93,20 @@ int tubo_error_code(const tubo_error *error);
  * The string belongs to `error` and lives until it is freed.
  */
 const char *tubo_error_message(const tubo_error *error);
+
+/**
+ * @brief The errno of the system call whose failure `error` (borrowed)
+ * reports, or 0 when none applies; 0 for NULL.
+ *
+ * Set whatever the code when a system call's failure is the cause: always
+ * for `TUBO_E_SYSTEM` and `TUBO_E_PEER_CLOSED` (`EPIPE`, `ECONNRESET`), and
+ * for a `TUBO_E_SPAWN` whose cause is a failed call in the parent or in the
+ * child (`ENOENT` for a program that does not exist, `EACCES` for one that
+ * cannot be executed). 0 for failures no system call caused (a truncated
+ * message, a NULL argument, a timeout). The message still ends with the
+ * errno's text, for people; programs read the number here. Since 1.2.
+ */
+int tubo_error_errno(const tubo_error *error);
 
 /** @brief A short static name for `code` (`"eof"`, `"truncated"`, ...), `"unknown"` otherwise.
  * Thread-safe. */

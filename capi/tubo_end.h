@@ -91,8 +91,9 @@ int tubo_end_release_fd(int *out, tubo_end *end, tubo_error **err);
  * Blocks until the message is written (or stored in the send buffer); the
  * bytes are copied or written before it returns. `data` may be NULL when `len` is 0.
  *
- * @return `TUBO_OK`, `TUBO_E_PEER_CLOSED`, `TUBO_E_CLOSED`, `TUBO_E_SYSTEM`,
- *   `TUBO_E_INVALID_ARGUMENT` (NULL end or data, a read end).
+ * @return `TUBO_OK`, `TUBO_E_PEER_CLOSED` (`tubo_error_errno`: `EPIPE` or
+ *   `ECONNRESET`), `TUBO_E_CLOSED`, `TUBO_E_SYSTEM`, `TUBO_E_INVALID_ARGUMENT`
+ *   (NULL end or data, a read end).
  */
 int tubo_end_send(tubo_end *end, const void *data, size_t len, tubo_error **err);
 

@@ -50,6 +50,19 @@ void tubo_process_free(tubo_process *process);
 int tubo_process_pid(const tubo_process *process);
 
 /**
+ * @brief The child's pidfd, borrowed from `process` (borrowed): readable once
+ * the child has exited, for event loops (Go's netpoller, asyncio).
+ *
+ * The descriptor belongs to the handle: never close it, and do not use it
+ * after the handle reaps, detaches or is freed (it is closed then, and its
+ * number may be reused). Readable means "the child has exited"; reap it with
+ * `tubo_process_wait` or `tubo_process_poll`, never with waitid on the pidfd
+ * (the handle would not learn the status). -1 once the child is reaped, for a
+ * detached handle, and for NULL. Since 1.2.
+ */
+int tubo_process_pidfd(const tubo_process *process);
+
+/**
  * @brief Blocks until the child exits and reaps it.
  *
  * @param out optional: receives the Python-style exit code (code, or -signal).

@@ -71,6 +71,24 @@ int tubo_wait_set_add_process(tubo_wait_set *set, tubo_process *process, uint64_
 /** @brief Stops watching `key`. @return `TUBO_OK` or `TUBO_E_INVALID_ARGUMENT` (unknown key). */
 int tubo_wait_set_remove(tubo_wait_set *set, uint64_t key, tubo_error **err);
 
+/**
+ * @brief The set's descriptor for event loops (Go's netpoller, asyncio),
+ * borrowed from `set` (borrowed); -1 for NULL.
+ *
+ * An epoll descriptor, readable whenever a descriptor the set watches is
+ * ready; the same number for the set's whole life. It belongs to the set:
+ * never close it or read from it, and do not use it after
+ * `tubo_wait_set_free`.
+ *
+ * The rule: call `tubo_wait_set_wait` with `timeout_ms` 0 first, and poll this
+ * descriptor only when that found nothing; then wait again (0 timeout) once
+ * it is readable. An end holding a whole message in its read-ahead buffer is
+ * ready while its descriptor has nothing to read, and so are a closed end and
+ * a reaped process: only `tubo_wait_set_wait` sees them. Readable means "call
+ * `tubo_wait_set_wait`", which may still find nothing. Since 1.2.
+ */
+int tubo_wait_set_fd(const tubo_wait_set *set);
+
 /** @brief The number of things watched by `set` (borrowed); 0 for NULL. */
 size_t tubo_wait_set_size(const tubo_wait_set *set);
 

@@ -122,15 +122,16 @@ absl::StatusOr<OwnedFd> TakeChannel(absl::string_view name, absl::string_view mo
   const int flags = ::fcntl(spec->fd, F_GETFD);
   if (flags < 0) {
     const int err = errno;
-    return ChannelError(absl::FailedPreconditionError(
-        absl::StrCat(op, ": fd ", spec->fd, " is not open (",
-                     absl::ErrnoToStatus(err, "fcntl").message(), ")")));
+    return WithErrno(ChannelError(absl::FailedPreconditionError(
+                         absl::StrCat(op, ": fd ", spec->fd, " is not open (",
+                                      absl::ErrnoToStatus(err, "fcntl").message(), ")"))),
+                     err);
   }
   // Close-on-exec, so the channel does not leak into this worker's own children.
   if ((flags & FD_CLOEXEC) == 0 && ::fcntl(spec->fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
     const int err = errno;
-    return ChannelError(
-        absl::ErrnoToStatus(err, absl::StrCat(op, ": set close-on-exec on fd ", spec->fd)));
+    return SystemError(err, absl::StrCat(op, ": set close-on-exec on fd ", spec->fd),
+                       Error::kChannel);
   }
   taken.names.insert(std::string(name));
   return OwnedFd::Adopt(spec->fd);

@@ -104,8 +104,10 @@ Command& Command::Stderr(Stdio stdio) {
 
 Command& Command::AddChannel(std::string name, const char* mode, absl::StatusOr<OwnedFd> fd) {
   if (!fd.ok()) {
-    error_.Update(absl::Status(fd.status().code(),
-                               absl::StrCat("channel \"", name, "\": ", fd.status().message())));
+    error_.Update(
+        WithErrno(absl::Status(fd.status().code(),
+                               absl::StrCat("channel \"", name, "\": ", fd.status().message())),
+                  ErrorErrno(fd.status())));
     return *this;
   }
   channels_.push_back(ChannelEnd{std::move(name), mode, std::move(*fd)});
@@ -135,7 +137,9 @@ absl::StatusOr<Process> Command::Spawn() {
   const std::string what = entry_.empty() ? absl::StrCat("spawn \"", program_, "\"")
                                           : absl::StrCat("spawn self entry \"", entry_, "\"");
   auto fail = [&what](absl::Status s) {
-    return WithError(absl::Status(s.code(), absl::StrCat(what, ": ", s.message())), Error::kSpawn);
+    return WithErrno(
+        WithError(absl::Status(s.code(), absl::StrCat(what, ": ", s.message())), Error::kSpawn),
+        ErrorErrno(s));
   };
   if (!setter_error.ok()) return fail(setter_error);
   for (const Stdio& s : stdio) {
@@ -205,7 +209,7 @@ absl::StatusOr<Process> Command::Spawn() {
   std::vector<OwnedFd> sources;
   auto high_copy = [&](const OwnedFd& fd) -> absl::StatusOr<int> {
     int copy = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, first_free);
-    if (copy < 0) return absl::ErrnoToStatus(errno, absl::StrCat("dup fd ", fd.get()));
+    if (copy < 0) return SystemError(errno, absl::StrCat("dup fd ", fd.get()));
     sources.push_back(OwnedFd::Adopt(copy));
     return copy;
   };
@@ -272,12 +276,12 @@ absl::StatusOr<Process> Command::Spawn() {
     // child: a thread that lives as long as the process creates it.
     int err = 0;
     if (!internal::RunOnSpawnerThread(start, &err)) {
-      return fail(absl::ErrnoToStatus(err, "create the spawner thread (die_with_parent)"));
+      return fail(SystemError(err, "create the spawner thread (die_with_parent)"));
     }
   } else {
     start();
   }
-  if (clone_errno != 0) return fail(absl::ErrnoToStatus(clone_errno, "clone"));
+  if (clone_errno != 0) return fail(SystemError(clone_errno, "clone"));
 
   absl::StatusOr<Process> adopted =
       internal::AdoptNewChild(pid, pidfd, new_process_group_, what.c_str());
@@ -287,7 +291,7 @@ absl::StatusOr<Process> Command::Spawn() {
     process.Wait().IgnoreError();  // reap the child that failed to start
     std::vector<std::string> channel_names;
     for (const ChannelEnd& c : channels) channel_names.push_back(c.name);
-    return fail(absl::ErrnoToStatus(plan.error, internal::StageName(plan, channel_names)));
+    return fail(SystemError(plan.error, internal::StageName(plan, channel_names)));
   }
   return process;
 }

@@ -11,6 +11,8 @@ namespace {
 
 // The payload type URL under which the kind is stored (abseil convention).
 constexpr char kErrorPayloadUrl[] = "type.tubo.dev/tubo.Error";
+// The payload type URL under which the errno of a failed system call is stored.
+constexpr char kErrnoPayloadUrl[] = "type.tubo.dev/tubo.Errno";
 
 }  // namespace
 
@@ -18,6 +20,24 @@ absl::Status WithError(absl::Status status, Error error) {
   if (status.ok()) return status;
   status.SetPayload(kErrorPayloadUrl, absl::Cord(std::to_string(static_cast<int>(error))));
   return status;
+}
+
+absl::Status WithErrno(absl::Status status, int errno_value) {
+  if (status.ok() || errno_value <= 0) return status;
+  status.SetPayload(kErrnoPayloadUrl, absl::Cord(std::to_string(errno_value)));
+  return status;
+}
+
+int ErrorErrno(const absl::Status& status) {
+  if (status.ok()) return 0;
+  absl::optional<absl::Cord> payload = status.GetPayload(kErrnoPayloadUrl);
+  int value = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &value) || value < 0) return 0;
+  return value;
+}
+
+absl::Status SystemError(int errno_value, absl::string_view message, Error error) {
+  return WithErrno(WithError(absl::ErrnoToStatus(errno_value, message), error), errno_value);
 }
 
 Error ErrorOf(const absl::Status& status) {

@@ -35,8 +35,7 @@ absl::StatusOr<OwnedFd> OwnedFd::Duplicate() const {
   }
   int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 3);
   if (fd < 0) {
-    return WithError(absl::ErrnoToStatus(errno, absl::StrCat("duplicate fd ", fd_)),
-                     Error::kSystem);
+    return SystemError(errno, absl::StrCat("duplicate fd ", fd_));
   }
   return OwnedFd(fd);
 }

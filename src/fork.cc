@@ -135,17 +135,16 @@ absl::StatusOr<Process> AdoptNewChild(pid_t pid, int pidfd, bool leads_group, co
     // The handle's own stop sequence kills and reaps the child (on return).
     Process doomed(pid, OwnedFd::Adopt(pidfd), leads_group);
     doomed.set_stop_sequence(StopSequence::KillNow());
-    return WithError(absl::ErrnoToStatus(err, absl::StrCat(what,
-                                                           ": move the pidfd off the "
-                                                           "standard streams")),
-                     Error::kSpawn);
+    return SystemError(err, absl::StrCat(what, ": move the pidfd off the standard streams"),
+                       Error::kSpawn);
   }
   if (moved != pidfd) ::close(pidfd);
   return Process(pid, OwnedFd::Adopt(moved), leads_group);
 }
 
 absl::Status ForkPrepareError(absl::Status status) {
-  return ForkError(absl::Status(status.code(), absl::StrCat("fork: ", status.message())));
+  return WithErrno(ForkError(absl::Status(status.code(), absl::StrCat("fork: ", status.message()))),
+                   ErrorErrno(status));
 }
 
 absl::Status PrepareForChild(ReadEnd&) { return absl::OkStatus(); }
@@ -176,7 +175,7 @@ absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<
   } else {
     own_stack = ::mmap(nullptr, kOwnStackSize, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-    if (own_stack == MAP_FAILED) return ForkError(absl::ErrnoToStatus(errno, "fork: mmap stack"));
+    if (own_stack == MAP_FAILED) return SystemError(errno, "fork: mmap stack", Error::kSpawn);
     stack = static_cast<char*>(own_stack) + kOwnStackSize;
   }
   absl::Cleanup unmap = [own_stack] {
@@ -185,7 +184,7 @@ absl::StatusOr<Process> ForkChild(const ForkOptions& options, const std::vector<
   int pidfd = -1;
   // No exit signal (the low byte of the flags is 0): see the file comment.
   const pid_t pid = ::clone(ForkChildMain, stack, CLONE_PIDFD, &args, &pidfd);
-  if (pid < 0) return ForkError(absl::ErrnoToStatus(errno, "fork: clone"));
+  if (pid < 0) return SystemError(errno, "fork: clone", Error::kSpawn);
   if (options.new_process_group) ::setpgid(pid, pid);  // whichever of the two runs first
   return AdoptNewChild(pid, pidfd, options.new_process_group, "fork");
 }

@@ -25,9 +25,7 @@ absl::Status KeepOffStdio(int fds[2], const char* op) {
   if (fds[0] >= 0 && fds[1] >= 0) return absl::OkStatus();
   if (fds[0] >= 0) ::close(fds[0]);
   if (fds[1] >= 0) ::close(fds[1]);
-  return WithError(absl::ErrnoToStatus(fds[0] < 0 ? err0 : err1,
-                                       absl::StrCat(op, ": move off standard streams")),
-                   Error::kSystem);
+  return SystemError(fds[0] < 0 ? err0 : err1, absl::StrCat(op, ": move off standard streams"));
 }
 
 }  // namespace
@@ -35,7 +33,7 @@ absl::Status KeepOffStdio(int fds[2], const char* op) {
 absl::StatusOr<Pipe> Pipe::Create() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) {
-    return WithError(absl::ErrnoToStatus(errno, "create pipe"), Error::kSystem);
+    return SystemError(errno, "create pipe");
   }
   if (absl::Status s = KeepOffStdio(fds, "create pipe"); !s.ok()) return s;
   return Pipe{ReadEnd(OwnedFd::Adopt(fds[0])), WriteEnd(OwnedFd::Adopt(fds[1]))};
@@ -44,7 +42,7 @@ absl::StatusOr<Pipe> Pipe::Create() {
 absl::StatusOr<DuplexPipe> DuplexPipe::Create() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
-    return WithError(absl::ErrnoToStatus(errno, "create duplex pipe"), Error::kSystem);
+    return SystemError(errno, "create duplex pipe");
   }
   if (absl::Status s = KeepOffStdio(fds, "create duplex pipe"); !s.ok()) return s;
   return DuplexPipe{DuplexEnd(OwnedFd::Adopt(fds[0])), DuplexEnd(OwnedFd::Adopt(fds[1]))};

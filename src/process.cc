@@ -29,7 +29,7 @@ absl::Status EmptyHandleError(const char* op) {
 }
 
 absl::Status ProcessErrno(int err, const char* op, pid_t pid) {
-  return WithError(absl::ErrnoToStatus(err, absl::StrCat(op, " pid ", pid)), Error::kSystem);
+  return SystemError(err, absl::StrCat(op, " pid ", pid));
 }
 
 // PIDFD_GET_INFO (Linux 6.15, <linux/pidfd.h>; Debian's headers predate it).
@@ -117,12 +117,15 @@ absl::StatusOr<std::optional<ExitStatus>> Process::StolenStatus() {
     pidfd_.Reset();
     return status_;
   }
-  return WithError(absl::FailedPreconditionError(absl::StrCat(
-                       "wait pid ", pid_,
-                       ": the exit status was taken by another wait (a waitpid(-1) in a SIGCHLD "
-                       "handler, or SIGCHLD ignored); this kernel (before Linux 6.15) cannot "
-                       "give it back")),
-                   Error::kSystem);
+  // waitid failed with ECHILD: that is the errno the error reports.
+  return WithErrno(
+      WithError(absl::FailedPreconditionError(absl::StrCat(
+                    "wait pid ", pid_,
+                    ": the exit status was taken by another wait (a waitpid(-1) in a SIGCHLD "
+                    "handler, or SIGCHLD ignored); this kernel (before Linux 6.15) cannot "
+                    "give it back")),
+                Error::kSystem),
+      ECHILD);
 }
 
 absl::StatusOr<ExitStatus> Process::Wait() {
@@ -266,9 +269,7 @@ absl::Status Process::Detach() {
                                    reinterpret_cast<void*>(static_cast<intptr_t>(pidfd_.get())));
   pthread_attr_destroy(&attr);
   if (err != 0) {
-    return WithError(
-        absl::ErrnoToStatus(err, absl::StrCat("detach pid ", pid_, ": create the reaper thread")),
-        Error::kSystem);
+    return SystemError(err, absl::StrCat("detach pid ", pid_, ": create the reaper thread"));
   }
   pidfd_.Release();
   pid_ = -1;

@@ -30,6 +30,7 @@
 #include <cerrno>
 #include <climits>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -70,13 +71,37 @@ int TimeoutMillis(bool forever, absl::Time deadline) {
 
 }  // namespace
 
-absl::StatusOr<WaitSet> WaitSet::Create() {
+namespace {
+
+// A new epoll descriptor (close-on-exec, off 0-2), or an error naming `op`.
+absl::StatusOr<OwnedFd> NewEpoll(const char* op) {
   const int fd = internal::OffStdio(::epoll_create1(EPOLL_CLOEXEC));
-  if (fd < 0) {
-    return WithError(absl::ErrnoToStatus(errno, "create wait set: epoll_create1"), Error::kSystem);
+  if (fd < 0) return SystemError(errno, absl::StrCat(op, ": epoll_create1"));
+  return OwnedFd::Adopt(fd);
+}
+
+// Watches the epoll instance `inner` from `notify` (level-triggered): `notify`
+// is readable while `inner` has events.
+absl::Status Nest(const OwnedFd& notify, const OwnedFd& inner, const char* op) {
+  struct epoll_event event = {};
+  event.events = EPOLLIN;
+  if (::epoll_ctl(notify.get(), EPOLL_CTL_ADD, inner.get(), &event) < 0) {
+    return SystemError(errno, absl::StrCat(op, ": epoll_ctl on fd ", notify.get()));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<WaitSet> WaitSet::Create() {
+  absl::StatusOr<OwnedFd> epoll = NewEpoll("create wait set");
+  if (!epoll.ok()) return epoll.status();
+  absl::StatusOr<OwnedFd> notify = NewEpoll("create wait set");
+  if (!notify.ok()) return notify.status();
+  if (absl::Status s = Nest(*notify, *epoll, "create wait set"); !s.ok()) return s;
   WaitSet set;
-  set.epoll_ = OwnedFd::Adopt(fd);
+  set.epoll_ = std::move(*epoll);
+  set.notify_ = std::move(*notify);
   return set;
 }
 
@@ -131,9 +156,7 @@ absl::Status WaitSet::AddFd(int fd, uint64_t key, Entry entry) {
         return KeyError("add", key,
                         absl::StrCat("fd ", fd, " is already watched under another key"));
       }
-      return WithError(absl::ErrnoToStatus(
-                           err, absl::StrCat("wait set add key ", key, ": epoll_ctl on fd ", fd)),
-                       Error::kSystem);
+      return SystemError(err, absl::StrCat("wait set add key ", key, ": epoll_ctl on fd ", fd));
     }
     serials_.emplace(entry.serial, key);
   }
@@ -206,12 +229,9 @@ absl::Status WaitSet::Remove(uint64_t key) {
 }
 
 absl::Status WaitSet::Rebuild() {
-  const int fd = internal::OffStdio(::epoll_create1(EPOLL_CLOEXEC));
-  if (fd < 0) {
-    return WithError(absl::ErrnoToStatus(errno, "wait set wait: rebuild: epoll_create1"),
-                     Error::kSystem);
-  }
-  OwnedFd epoll = OwnedFd::Adopt(fd);
+  absl::StatusOr<OwnedFd> created = NewEpoll("wait set wait: rebuild");
+  if (!created.ok()) return created.status();
+  OwnedFd epoll = std::move(*created);
   for (auto& [key, entry] : entries_) {
     if (entry.fd < 0) continue;
     // An object that no longer holds the descriptor it was added with is
@@ -220,6 +240,9 @@ absl::Status WaitSet::Rebuild() {
     if (CurrentFd(entry) != entry.fd) continue;
     Register(epoll.get(), entry.fd, entry.out, entry.serial);
   }
+  // fd() keeps its number: the new instance replaces the old one under it
+  // (closing the old one ends its registration there).
+  if (absl::Status s = Nest(notify_, epoll, "wait set wait: rebuild"); !s.ok()) return s;
   epoll_ = std::move(epoll);
   return absl::OkStatus();
 }
@@ -268,9 +291,7 @@ absl::StatusOr<std::vector<uint64_t>> WaitSet::Wait(absl::Duration timeout) {
     const int n = ::epoll_wait(epoll_.get(), events, static_cast<int>(capacity), millis);
     if (n < 0) {
       if (errno == EINTR) continue;  // the deadline is kept
-      return WithError(absl::ErrnoToStatus(
-                           errno, absl::StrCat("wait set wait: epoll_wait on fd ", epoll_.get())),
-                       Error::kSystem);
+      return SystemError(errno, absl::StrCat("wait set wait: epoll_wait on fd ", epoll_.get()));
     }
     bool stale = false;
     for (int i = 0; i < n; ++i) {

@@ -85,7 +85,7 @@ func checkVersion(lib uint, headerMajor uint) error {
 	return nil
 }
 
-// Version returns the version of the loaded library ("1.1.0").
+// Version returns the version of the loaded library ("1.2.0").
 func Version() string { return C.GoString(C.tubo_version_string()) }
 
 // CheckVersion returns nil if the loaded library has the major version this

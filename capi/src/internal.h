@@ -31,6 +31,7 @@
 struct tubo_error {
   int code;
   std::string message;
+  int errno_value = 0;  // the failed system call's errno (tubo::ErrorErrno), or 0
 };
 
 struct tubo_end {
@@ -51,8 +52,9 @@ struct tubo_wait_set {
 
 namespace tubo_capi {
 
-// Stores an error (if `err` is wanted) and returns `code`.
-int Fail(tubo_error** err, int code, std::string message);
+// Stores an error (if `err` is wanted) and returns `code`. `errno_value` is
+// what tubo_error_errno reports (0: no system call failed).
+int Fail(tubo_error** err, int code, std::string message, int errno_value = 0);
 
 // Stores no error (if `err` is wanted) and returns TUBO_OK.
 inline int Ok(tubo_error** err) {
@@ -66,7 +68,7 @@ inline int Eof(tubo_error** err) {
   return TUBO_EOF;
 }
 
-// TUBO_OK for an ok status, else its C code (TUBO_E_*) and message.
+// TUBO_OK for an ok status, else its C code (TUBO_E_*), message and errno.
 int FromStatus(tubo_error** err, const absl::Status& status);
 
 // TUBO_E_INVALID_ARGUMENT: "<fn>: <arg> is NULL".

@@ -11,8 +11,8 @@
 
 namespace tubo_capi {
 
-int Fail(tubo_error** err, int code, std::string message) {
-  if (err != nullptr) *err = new (std::nothrow) tubo_error{code, std::move(message)};
+int Fail(tubo_error** err, int code, std::string message, int errno_value) {
+  if (err != nullptr) *err = new (std::nothrow) tubo_error{code, std::move(message), errno_value};
   return code;
 }
 
@@ -38,7 +38,7 @@ int FromStatus(tubo_error** err, const absl::Status& status) {
   const int code = std::string_view(tubo::ErrorName(kind)) == "unknown" || kind == tubo::Error::kOk
                        ? TUBO_E_OTHER
                        : CodeOf(kind);
-  return Fail(err, code, std::string(status.message()));
+  return Fail(err, code, std::string(status.message()), tubo::ErrorErrno(status));
 }
 
 int Null(tubo_error** err, const char* fn, const char* arg) {
@@ -68,6 +68,10 @@ TUBO_EXPORT void tubo_error_free(tubo_error* error) { delete error; }
 
 TUBO_EXPORT int tubo_error_code(const tubo_error* error) {
   return error == nullptr ? TUBO_OK : error->code;
+}
+
+TUBO_EXPORT int tubo_error_errno(const tubo_error* error) {
+  return error == nullptr ? 0 : error->errno_value;
 }
 
 TUBO_EXPORT const char* tubo_error_message(const tubo_error* error) {

@@ -55,6 +55,10 @@ TUBO_EXPORT int tubo_process_pid(const tubo_process* process) {
   return process == nullptr ? -1 : static_cast<int>(process->p.pid());
 }
 
+TUBO_EXPORT int tubo_process_pidfd(const tubo_process* process) {
+  return process == nullptr ? -1 : process->p.pidfd().get();
+}
+
 // ---------------------------------------------------------------- waiting
 
 TUBO_EXPORT int tubo_process_wait(int* out, tubo_process* process, tubo_error** err) {

@@ -21,6 +21,10 @@ TUBO_EXPORT int tubo_wait_set_new(tubo_wait_set** out, tubo_error** err) {
 
 TUBO_EXPORT void tubo_wait_set_free(tubo_wait_set* set) { delete set; }
 
+TUBO_EXPORT int tubo_wait_set_fd(const tubo_wait_set* set) {
+  return set == nullptr ? -1 : set->set.fd().get();
+}
+
 TUBO_EXPORT int tubo_wait_set_add_end(tubo_wait_set* set, tubo_end* end, uint64_t key,
                                       tubo_error** err) {
   return Guard(err, "tubo_wait_set_add_end", [&] {

@@ -6,11 +6,17 @@
 /// canonical code says what kind of failure it is in abseil's terms; `ErrorOf`
 /// gives the finer, tubo-specific kind, carried as a status payload, so that a
 /// truncated message and a bad length are told apart without parsing text.
+/// When a failed system call is the cause, `ErrorErrno` gives its errno the
+/// same way (the message also carries its text, for people).
 ///
 /// @code
 ///   absl::StatusOr<std::optional<tubo::Bytes>> m = in.Recv();
 ///   if (!m.ok() && tubo::ErrorOf(m.status()) == tubo::Error::kTruncated) {
 ///     // the writer died in the middle of a message
+///   }
+///   absl::Status sent = out.Send(m);
+///   if (tubo::ErrorErrno(sent) == EPIPE) {
+///     // the readers are gone (ErrorOf says Error::kPeerClosed)
 ///   }
 /// @endcode
 #ifndef TUBO_ERROR_H_
@@ -21,6 +27,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace tubo {
 
@@ -86,6 +93,28 @@ const char* ErrorMeaning(Error error);
 /// An OK status is returned unchanged. Used by tubo and by code that wraps it
 /// and wants to keep the kind of failure it forwards.
 absl::Status WithError(absl::Status status, Error error);
+
+/// Returns the errno of the system call whose failure `status` reports (for
+/// example `EPIPE` for a send to a pipe whose readers are gone, `ENOENT` for a
+/// spawn of a program that does not exist), or 0 when none applies: an OK
+/// status, a failure no system call caused (a truncated message, a bad
+/// argument), or a status tubo did not make. Every tubo error of kind
+/// `Error::kSystem` carries one; so do `Error::kPeerClosed` and the
+/// `Error::kSpawn` errors of a failed system call, in the parent or in the
+/// child. The errno is carried as a status payload, so it survives copying
+/// and forwarding the status (not rebuilding it from its code and message).
+int ErrorErrno(const absl::Status& status);
+
+/// Returns `status` with `errno_value` attached as its errno (see
+/// `ErrorErrno`). An OK status, or an `errno_value` of 0 or less, returns
+/// `status` unchanged.
+absl::Status WithErrno(absl::Status status, int errno_value);
+
+/// Returns the error for a system call that failed with `errno_value`:
+/// `absl::ErrnoToStatus(errno_value, message)` (so the canonical code follows
+/// the errno and the message ends with its text), with `error` as its tubo
+/// kind and `errno_value` as its errno. `errno_value` must not be 0.
+absl::Status SystemError(int errno_value, absl::string_view message, Error error = Error::kSystem);
 
 }  // namespace tubo
 

@@ -38,6 +38,21 @@
 /// watched under one key cannot be added under another (so a duplex end is
 /// watched for receiving or for writability, not both in one set).
 ///
+/// For an event loop (asyncio, Go's netpoller, libuv) the set has one
+/// descriptor, `fd()`, readable whenever a descriptor the set watches is
+/// ready. It is not the whole truth: an end can hold a whole message in its
+/// read-ahead buffer while its descriptor has nothing to read, and a reaped
+/// process is ready without a descriptor. So call `Wait(absl::ZeroDuration())`
+/// first, and hand `fd()` to the event loop only when that found nothing:
+///
+/// @code
+///   for (;;) {
+///     absl::StatusOr<std::vector<uint64_t>> ready = set->Wait(absl::ZeroDuration());
+///     if (!ready.ok() || !ready->empty()) return ready;
+///     loop.WaitReadable(set->fd().get());   // then look again
+///   }
+/// @endcode
+///
 /// The set refers to what was added; each must stay where it is (not be moved
 /// or destroyed) until it is removed or the set is destroyed.
 /// Thread-safety: a set must not be used by two threads at once.
@@ -62,7 +77,8 @@ namespace tubo {
 /// @brief A set of ends and processes to wait on together.
 class WaitSet {
  public:
-  /// Creates an empty set (one epoll descriptor, close-on-exec).
+  /// Creates an empty set (two epoll descriptors, close-on-exec: the one the
+  /// set waits on and the one `fd()` gives).
   /// Errors: `Error::kSystem` from `epoll_create1`.
   static absl::StatusOr<WaitSet> Create();
 
@@ -95,6 +111,17 @@ class WaitSet {
 
   /// The number of things watched.
   size_t size() const;
+
+  /// The set's descriptor for event loops, borrowed (it belongs to the set and
+  /// is closed with it; never close it or read from it): an epoll descriptor,
+  /// readable whenever a descriptor the set watches is ready, the same one for
+  /// the set's whole life. `Wait(absl::ZeroDuration())` first and this
+  /// descriptor only when that found nothing (see the file comment): an end
+  /// with a message in its read-ahead buffer, a closed end or a reaped
+  /// process is ready while no descriptor is. Readable means "call `Wait`",
+  /// which may still find nothing (a registration that went stale). -1 for a
+  /// moved-from set. C: `tubo_wait_set_fd`.
+  BorrowedFd fd() const { return notify_.Borrow(); }
 
   /// Waits until at least one watched thing is ready or `timeout` passes
   /// (`absl::InfiniteDuration()` waits forever, zero only looks), and returns
@@ -131,7 +158,12 @@ class WaitSet {
   // True if `entry` is ready without asking the kernel (see wait.cc).
   static bool ReadyInUserSpace(const Entry& entry);
 
+  // The epoll instance the set registers its descriptors with and waits on.
   OwnedFd epoll_;
+  // The descriptor of fd(): an epoll instance watching `epoll_` alone. Not
+  // `epoll_` itself because Rebuild replaces `epoll_`, and an event loop
+  // keeps the descriptor it was given.
+  OwnedFd notify_;
   absl::flat_hash_map<uint64_t, Entry> entries_;
   // Registration serial -> key, for the entries with a registration.
   absl::flat_hash_map<uint64_t, uint64_t> serials_;

@@ -2,6 +2,7 @@
 #include "tubo/internal/frame_reader.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -41,9 +42,12 @@ absl::Status TooLarge(int fd, uint64_t size, uint64_t max) {
 // Memory ran out for a message the end accepts. The header is consumed, so
 // the stream cannot continue: the error is sticky like a framing error.
 absl::Status OutOfMemory(int fd, size_t size) {
-  return WithError(absl::ResourceExhaustedError(absl::StrCat(
-                       "recv on fd ", fd, ": out of memory for a message of ", size, " bytes")),
-                   Error::kSystem);
+  // The allocation failed as malloc does, with ENOMEM.
+  return WithErrno(
+      WithError(absl::ResourceExhaustedError(absl::StrCat(
+                    "recv on fd ", fd, ": out of memory for a message of ", size, " bytes")),
+                Error::kSystem),
+      ENOMEM);
 }
 
 bool IsTimeout(const absl::Status& status) { return ErrorOf(status) == Error::kTimeout; }

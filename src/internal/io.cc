@@ -123,9 +123,9 @@ static absl::Status DetectKind(int fd, WriteKind& kind, const char* op) {
 }
 
 absl::Status ErrnoError(int err, const char* op, int fd) {
-  absl::Status status = absl::ErrnoToStatus(err, absl::StrCat(op, " on fd ", fd));
-  bool peer_gone = err == EPIPE || err == ECONNRESET;
-  return WithError(std::move(status), peer_gone ? Error::kPeerClosed : Error::kSystem);
+  const bool peer_gone = err == EPIPE || err == ECONNRESET;
+  return SystemError(err, absl::StrCat(op, " on fd ", fd),
+                     peer_gone ? Error::kPeerClosed : Error::kSystem);
 }
 
 absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count, const char* op,

@@ -68,7 +68,7 @@ int ArgsEntry(int argc, char** argv) {
 TEST(Version, MacrosMatchRuntime) {
   EXPECT_EQ(TUBO_VERSION_MAJOR, 1);
   EXPECT_EQ(tubo_version(), unsigned{TUBO_VERSION_NUMBER});
-  EXPECT_STREQ(tubo_version_string(), "1.1.0");
+  EXPECT_STREQ(tubo_version_string(), "1.2.0");
 }
 
 // ---------------------------------------------------------------- errors

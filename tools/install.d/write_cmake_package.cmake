@@ -1,5 +1,5 @@
 # Writes the CMake package of an installed tubo (run by tools/install):
-#   cmake -DDEST=PREFIX/lib/cmake/tubo -DVERSION=1.1.0 -DABSL_VERSION=20220623 \
+#   cmake -DDEST=PREFIX/lib/cmake/tubo -DVERSION=1.2.0 -DABSL_VERSION=20220623 \
 #         -DABSL_TARGETS="absl::status;absl::strings;..." -DSIZEOF_VOID_P=8 \
 #         -P tools/install.d/write_cmake_package.cmake
 # tuboConfig.cmake and tuboTargets.cmake come from the templates next to this

@@ -49,7 +49,7 @@ from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, Ch
                          TruncatedMessageError, TuboError, TuboTimeoutError)
 from tubo.process import Process, active_children, current_process
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 library_version = _lib.version()
 """The loaded libtubo's version string."""
 library_path = _lib.library_path
