@@ -1,7 +1,6 @@
 package tubo
 
 /*
-#include <string.h>
 #include "tubo.h"
 */
 import "C"
@@ -11,8 +10,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
-	"sync"
 	"syscall"
 )
 
@@ -53,8 +50,7 @@ type Error struct {
 	Code    Code
 	Message string
 	// Errno is the errno of the system call that failed, 0 when the failure
-	// had none. The C ABI reports it as the end of Message (strerror's text,
-	// "...: Broken pipe"), which is where it is read from.
+	// had none (tubo_error_errno; Message ends with its text).
 	Errno syscall.Errno
 
 	notFound bool // a PATH lookup found no program: matches exec.ErrNotFound
@@ -89,38 +85,6 @@ func (e *Error) Unwrap() error {
 		return nil
 	}
 	return e.Errno
-}
-
-// newError is the *Error of code and msg, with the errno that ends msg.
-func newError(code Code, msg string) *Error {
-	return &Error{Code: code, Message: msg, Errno: errnoAtEnd(msg)}
-}
-
-var (
-	errnoTextsOnce sync.Once
-	errnoTexts     map[string]syscall.Errno // strerror's text -> errno
-)
-
-// errnoAtEnd is the errno whose strerror text ends msg after ": " (the form
-// absl::ErrnoToStatus gives the library's messages), 0 if none does.
-func errnoAtEnd(msg string) syscall.Errno {
-	i := strings.LastIndex(msg, ": ")
-	if i < 0 {
-		return 0
-	}
-	errnoTextsOnce.Do(func() {
-		errnoTexts = map[string]syscall.Errno{}
-		// The C library's own texts (Go's syscall.Errno.Error differs in case),
-		// the low numbers first where two errnos share a text (EAGAIN and
-		// EWOULDBLOCK are one number on Linux).
-		for n := 255; n > 0; n-- {
-			text := C.GoString(C.strerror(C.int(n)))
-			if !strings.HasPrefix(text, "Unknown error") {
-				errnoTexts[text] = syscall.Errno(n)
-			}
-		}
-	})
-	return errnoTexts[msg[i+2:]]
 }
 
 // Sentinels, one per code, for errors.Is.
@@ -174,11 +138,12 @@ func takeError(rc C.int, cerr *C.tubo_error) error {
 	case C.TUBO_EOF:
 		return io.EOF
 	}
-	msg := ""
-	if cerr != nil {
-		msg = C.GoString(C.tubo_error_message(cerr))
+	// tubo_error_message and tubo_error_errno give "" and 0 for NULL.
+	return &Error{
+		Code:    Code(rc),
+		Message: C.GoString(C.tubo_error_message(cerr)),
+		Errno:   syscall.Errno(C.tubo_error_errno(cerr)),
 	}
-	return newError(Code(rc), msg)
 }
 
 // closedError is what a call on a Go handle that was closed (or consumed)

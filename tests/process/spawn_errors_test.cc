@@ -1,5 +1,6 @@
 // The exec start method's edges: structured errors for each way exec can
 // fail, and standard streams placed right even when the parent lacks them.
+#include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,16 +17,20 @@ namespace {
 using tubo_test::ForkChild;
 using tubo_test::TempPath;
 
-void ExpectSpawnError(absl::StatusOr<tubo::Process> p, const std::string& part) {
+// A spawn error whose message has `part` and whose errno (tubo::ErrorErrno)
+// is `errno_value`.
+void ExpectSpawnError(absl::StatusOr<tubo::Process> p, const std::string& part, int errno_value) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(tubo::ErrorOf(p.status()), tubo::Error::kSpawn) << p.status();
+  EXPECT_EQ(tubo::ErrorErrno(p.status()), errno_value) << p.status();
   EXPECT_NE(std::string(p.status().message()).find(part), std::string::npos)
       << p.status() << " lacks " << part;
 }
 
 TEST(SpawnErrors, MissingProgram) {
   ExpectSpawnError(tubo::Command("/nonexistent/tubo-no-such-program").Spawn(),
-                   "spawn \"/nonexistent/tubo-no-such-program\": exec: No such file or directory");
+                   "spawn \"/nonexistent/tubo-no-such-program\": exec: No such file or directory",
+                   ENOENT);
 }
 
 TEST(SpawnErrors, NotExecutable) {
@@ -33,24 +38,24 @@ TEST(SpawnErrors, NotExecutable) {
   std::ofstream(path) << "#!/bin/sh\nexit 0\n";
   ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
   // root may execute a file only if some execute bit is set, so this holds for root too.
-  ExpectSpawnError(tubo::Command(path).Spawn(), "exec: Permission denied");
+  ExpectSpawnError(tubo::Command(path).Spawn(), "exec: Permission denied", EACCES);
 }
 
 TEST(SpawnErrors, NotAProgram) {
   const std::string path = TempPath("not_a_program");
   std::ofstream(path) << "\x01\x02\x03 garbage, no #! line, no ELF header\n";
   ASSERT_EQ(::chmod(path.c_str(), 0755), 0);
-  ExpectSpawnError(tubo::Command(path).Spawn(), "exec: Exec format error");
+  ExpectSpawnError(tubo::Command(path).Spawn(), "exec: Exec format error", ENOEXEC);
 }
 
 TEST(SpawnErrors, MissingWorkingDirectory) {
   ExpectSpawnError(tubo::Command("/bin/true").WorkingDirectory("/nonexistent/tubo-dir").Spawn(),
-                   "chdir \"/nonexistent/tubo-dir\": No such file or directory");
+                   "chdir \"/nonexistent/tubo-dir\": No such file or directory", ENOENT);
 }
 
 TEST(SpawnErrors, MissingStdinFile) {
   ExpectSpawnError(tubo::Command("/bin/true").Stdin(tubo::Stdio::Path("/nonexistent/in")).Spawn(),
-                   "open stdin \"/nonexistent/in\"");
+                   "open stdin \"/nonexistent/in\"", ENOENT);
 }
 
 // Regression: with the parent's fd 0 closed, opening /dev/null for the

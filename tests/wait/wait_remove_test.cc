@@ -1,6 +1,8 @@
 // WaitSet registrations follow the descriptor the set registered: an end
 // released while watched and then removed leaves nothing behind in epoll, and
-// a registration that cannot be deleted any more never makes Wait spin.
+// a registration that cannot be deleted any more never makes Wait spin (and
+// the set's fd() keeps its number while the set rebuilds past it).
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -104,6 +106,50 @@ TEST(WaitRemoveTest, UndeletableRegistrationIsRebuiltAway) {
   ExpectQuietWait(*set, absl::Milliseconds(100));
   ASSERT_TRUE(other_writer.Send("y").ok());
   absl::StatusOr<std::vector<uint64_t>> ready = set->Wait(absl::Seconds(5));
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(*ready, std::vector<uint64_t>{2});
+}
+
+// True if `fd` is readable within `timeout_ms`.
+bool Readable(int fd, int timeout_ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN) != 0;
+}
+
+// An event loop keeps the descriptor it was given: a rebuild (as above)
+// replaces the set's epoll instance but not fd(), which stays quiet once the
+// stale registration is gone and wakes for what the set watches afterwards.
+TEST(WaitRemoveTest, FdKeepsItsNumberAcrossARebuild) {
+  absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
+  ASSERT_TRUE(pipe.ok());
+  auto& [reader, writer] = *pipe;
+  absl::StatusOr<tubo::WaitSet> set = tubo::WaitSet::Create();
+  ASSERT_TRUE(set.ok());
+  const int set_fd = set->fd().get();
+  ASSERT_GE(set_fd, 3);
+  ASSERT_TRUE(set->Add(reader, 1).ok());
+  absl::StatusOr<tubo::OwnedFd> fd = reader.Release();
+  ASSERT_TRUE(fd.ok());
+  const int number = fd->get();
+  tubo::OwnedFd dup = tubo::OwnedFd::Adopt(::fcntl(number, F_DUPFD_CLOEXEC, 100));
+  ASSERT_TRUE(dup.valid());
+  fd->Reset();
+  absl::StatusOr<tubo::Pipe> other = tubo::Pipe::Create();
+  ASSERT_TRUE(other.ok());
+  auto& [other_reader, other_writer] = *other;
+  ASSERT_EQ(other_reader.fd().get(), number) << "the test needs the number reused";
+  ASSERT_TRUE(set->Remove(1).ok());
+  ASSERT_TRUE(writer.Send("to the old file").ok());
+  EXPECT_TRUE(Readable(set_fd, 0)) << "the stale registration wakes the descriptor";
+  ExpectQuietWait(*set, absl::Milliseconds(100));  // rebuilds
+
+  EXPECT_EQ(set->fd().get(), set_fd);
+  EXPECT_FALSE(Readable(set_fd, 0));
+  ASSERT_TRUE(set->Add(other_reader, 2).ok());
+  EXPECT_FALSE(Readable(set_fd, 50));
+  ASSERT_TRUE(other_writer.Send("y").ok());
+  EXPECT_TRUE(Readable(set_fd, 5000));
+  absl::StatusOr<std::vector<uint64_t>> ready = set->Wait(absl::ZeroDuration());
   ASSERT_TRUE(ready.ok());
   EXPECT_EQ(*ready, std::vector<uint64_t>{2});
 }

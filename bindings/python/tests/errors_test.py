@@ -89,6 +89,15 @@ class FramingErrorTest(unittest.TestCase):
             with self.assertRaises(tubo.PeerClosedError) as cm:
                 w.send_bytes(b"x")
             self.assertEqual(cm.exception.code, -8)
+            # The errno is the library's (tubo_error_errno), as BrokenPipeError's.
+            self.assertEqual(cm.exception.errno, errno.EPIPE)
+            self.assertEqual(cm.exception.strerror, os.strerror(errno.EPIPE))
+
+    def test_failures_without_a_system_call_have_no_errno(self):
+        with raw_reader(b"\x00\x00") as r:
+            with self.assertRaises(tubo.TruncatedMessageError) as cm:
+                r.recv_bytes()
+            self.assertIsNone(cm.exception.errno)
 
 
 CHANNEL_SNIPPET = r"""

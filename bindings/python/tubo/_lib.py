@@ -122,6 +122,7 @@ _declare("tubo_version_string", c_char_p)
 _declare("tubo_error_free", None, c_void_p)
 _declare("tubo_error_code", c_int, c_void_p)
 _declare("tubo_error_message", c_char_p, c_void_p)
+_declare("tubo_error_errno", c_int, c_void_p)
 _declare("tubo_code_name", c_char_p, c_int)
 _declare("tubo_bytes_free", None, P(Bytes))
 

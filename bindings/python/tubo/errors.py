@@ -3,6 +3,8 @@
 Every class derives from ``TuboError``, itself an ``OSError`` (what
 ``multiprocessing.connection`` raises for I/O trouble), and carries ``code``
 (the negative ``TUBO_E_*`` value) and ``code_name`` (``"truncated"``, ...).
+An error caused by a failed system call also has ``errno`` and ``strerror``
+(``tubo_error_errno``): ``errno.EPIPE`` for a send whose readers are gone.
 Where a builtin says the same thing, the class derives from it too, so
 ``except BrokenPipeError`` or ``except TimeoutError`` work as expected.
 
@@ -46,7 +48,7 @@ class InvalidArgumentError(TuboError, ValueError):
 
 
 class SystemCallError(TuboError):
-    """TUBO_E_SYSTEM: a system call failed; the message has its errno text."""
+    """TUBO_E_SYSTEM: a system call failed; ``errno`` is its errno (the message has its text)."""
     code = _lib.E_SYSTEM
 
 
@@ -102,25 +104,25 @@ class SpawnNotADirectoryError(SpawnError, NotADirectoryError):
 
 _SPAWN_BY_ERRNO = {errno.ENOENT: SpawnFileNotFoundError, errno.EACCES: SpawnPermissionError,
                    errno.EPERM: SpawnPermissionError, errno.ENOTDIR: SpawnNotADirectoryError}
-_ERRNO_BY_TEXT = {os.strerror(e): e for e in sorted(errno.errorcode, reverse=True)}
-# The C message is `spawn "PROGRAM": STAGE: STRERROR` (capi/tubo_command.h).
+# The C message is `spawn "PROGRAM": STAGE: STRERROR` (capi/tubo_command.h):
+# the stage names the file the errno is about.
 _SPAWN_STAGE = re.compile(r': (?:(?P<exec>exec)|chdir "(?P<dir>.*)"|open \w+ "(?P<path>.*)"|[^:]*)'
-                          r': (?P<text>[^:]*)$', re.S)
+                          r': [^:]*$', re.S)
 
 
 def refine_spawn_error(e, program):
-    """The ``SpawnError`` ``e`` with ``errno``, ``strerror`` and ``filename`` (the
-    program for exec, the directory for chdir, the path for a stdio file) read
-    from its message, as the class Python users expect for that errno
-    (``SpawnFileNotFoundError``, ...: still a ``SpawnError``). ``e`` itself
-    when the message names no errno."""
-    m = _SPAWN_STAGE.search(str(e))
-    number = _ERRNO_BY_TEXT.get(m.group("text")) if m else None
-    if number is None:
+    """The ``SpawnError`` ``e`` as the class Python users expect for its
+    ``errno`` (``SpawnFileNotFoundError``, ...: still a ``SpawnError``), with
+    ``errno``, ``strerror`` and ``filename`` (the program for exec, the
+    directory for chdir, the path for a stdio file; None for another stage).
+    ``e`` itself when no system call's errno caused it."""
+    if not e.errno:
         return e
-    refined = _SPAWN_BY_ERRNO.get(number, SpawnError)(str(e))
-    refined.errno, refined.strerror = number, m.group("text")
-    refined.filename = (program if m.group("exec") else m.group("dir") or m.group("path"))
+    refined = _SPAWN_BY_ERRNO.get(e.errno, SpawnError)(str(e))
+    refined.errno, refined.strerror = e.errno, e.strerror
+    m = _SPAWN_STAGE.search(str(e))
+    if m:
+        refined.filename = program if m.group("exec") else m.group("dir") or m.group("path")
     return refined
 
 
@@ -155,6 +157,7 @@ def from_c(code, err):
     """The exception for a failed call's return code and its ``tubo_error *`` (freed here)."""
     try:
         message = _lib.lib.tubo_error_message(err).decode(errors="replace") if err else ""
+        number = _lib.lib.tubo_error_errno(err) if err else 0
         if err:
             code = _lib.lib.tubo_error_code(err) or code
     finally:
@@ -162,7 +165,10 @@ def from_c(code, err):
     if not message:
         message = _lib.lib.tubo_code_name(code).decode()
     cls = error_class(code)
-    return cls(message, code) if cls is TuboError else cls(message)
+    e = cls(message, code) if cls is TuboError else cls(message)
+    if number:
+        e.errno, e.strerror = number, os.strerror(number)
+    return e
 
 
 def call(fn, *args):
