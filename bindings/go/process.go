@@ -83,6 +83,9 @@ type Process struct {
 	h      *C.tubo_process
 	pid    int
 	status *ExitStatus
+	// The watch of CommandContext's context (command_context.go), nil
+	// without one: stopped once the child is reaped, closed or detached.
+	watch *contextWatch
 }
 
 func newProcess(h *C.tubo_process) *Process {
@@ -158,6 +161,7 @@ func (p *Process) TryWait() (status ExitStatus, done bool, err error) {
 		core:     C.tubo_process_core_dumped(p.h) != 0,
 	}
 	p.status = &st
+	p.watch.stop()
 	return st, true, nil
 }
 
@@ -253,6 +257,7 @@ func (p *Process) free() error {
 		p.h = nil
 		runtime.SetFinalizer(p, nil)
 	}
+	p.watch.stop()
 	return nil
 }
 
