@@ -37,9 +37,9 @@ type Cmd struct {
 	// that was set (as os/exec's "Stdout already set").
 	stdoutSet, stderrSet bool
 
-	ctx       context.Context            // CommandContext's, nil otherwise
-	cancel    func(p *Process) error     // run when ctx is done (command_context.go)
-	waitDelay time.Duration              // then SIGKILL after this, if > 0
+	ctx       context.Context        // CommandContext's, nil otherwise
+	cancel    func(p *Process) error // run when ctx is done (command_context.go)
+	waitDelay time.Duration          // then SIGKILL after this, if > 0
 }
 
 // Command returns a builder that runs the program name with args (no shell).
