@@ -31,6 +31,15 @@
 // the C and C++ APIs, so the parent holds no copy of a write end that would
 // keep a reader from ever seeing EOF.
 //
+// # As os/exec
+//
+// CommandContext and SelfContext bind a command to a context.Context (a
+// child still running when it is done is killed, or gets what Cancel sends;
+// Process.ContextErr says what the context did); Output and CombinedOutput
+// run a command and collect what it prints, a failed exit being an
+// *ExitError. NewEnd and EndFromFd make an End from an *os.File or a
+// descriptor the program already has.
+//
 // # Supervision
 //
 // A child started with DieWithParent gets SIGKILL when this process dies, by
