@@ -56,11 +56,18 @@
 //
 // # Goroutines
 //
-// A handle may be used from any goroutine, one call at a time: calls on one
-// handle are serialised by a mutex, so a Close that races a blocked Recv waits
-// for it (use Poll to bound a wait). Process is the exception the Go idiom
-// asks for: Kill, Terminate, Signal and Pid may be called while another
-// goroutine is in Wait.
+// A handle may be used from any goroutine. Waiting never pins an OS thread:
+// Recv, RecvInto, RecvContext, Poll, PollWrite, SendContext, Process.Wait
+// and WaitSet.Wait park the goroutine on Go's netpoller, as a net.Conn's
+// Read does, so a goroutine per worker is cheap, and a WaitSet watches many
+// ends and processes from one goroutine. Close on another goroutine wakes
+// them (they return ErrClosed; the descriptor is released only after they
+// return), and SetReadDeadline, SetWriteDeadline and SetDeadline work as on a
+// net.Conn. Receives on one End run one at a time, and a parked receive does
+// not hold the End: a Send on the same duplex End proceeds meanwhile. Send
+// itself waits for room in the C library, holding the End (bound it with a
+// write deadline, or use SendContext). Kill, Terminate, Signal and Pid may be
+// called while another goroutine is in Wait.
 //
 // # Never fork without exec
 //
