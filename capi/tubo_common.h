@@ -40,6 +40,9 @@ typedef enum tubo_code {
   TUBO_E_SPAWN = -10, /**< Starting a process failed (stage, program and errno in the message). */
   TUBO_E_CHANNEL =
       -11, /**< A worker channel is malformed, missing, taken, of the wrong mode, or not open. */
+  TUBO_E_WORKER_DIED = -12,       /**< The pool worker running the task died (task, pid, status). */
+  TUBO_E_TASK_FAILED = -13,       /**< The pool worker reported the task failed (its message). */
+  TUBO_E_CANCELLED = -14,         /**< The task was cancelled, or its pool terminated. */
   TUBO_CODE_C_ONLY_FIRST = -1000, /**< Not a code: where the C ABI's own codes begin. */
   TUBO_E_BUFFER_TOO_SMALL =
       -1000, /**< The caller's buffer cannot hold the next message (which stays unread). */

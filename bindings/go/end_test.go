@@ -319,7 +319,8 @@ func TestErrorsCarryCodeAndMessageAndMatchTheirSentinelOnly(t *testing.T) {
 	codes := map[tubo.Code]int{
 		tubo.CodeOther: -1, tubo.CodeInvalidArgument: -2, tubo.CodeSystem: -3, tubo.CodeClosed: -4,
 		tubo.CodeTruncated: -5, tubo.CodeBadLength: -6, tubo.CodeTooLarge: -7, tubo.CodePeerClosed: -8,
-		tubo.CodeTimeout: -9, tubo.CodeSpawn: -10, tubo.CodeChannel: -11, tubo.CodeBufferTooSmall: -1000,
+		tubo.CodeTimeout: -9, tubo.CodeSpawn: -10, tubo.CodeChannel: -11, tubo.CodeWorkerDied: -12,
+		tubo.CodeTaskFailed: -13, tubo.CodeCancelled: -14, tubo.CodeBufferTooSmall: -1000,
 		tubo.CodeNoMemory: -1001,
 	}
 	for code, want := range codes {

@@ -30,6 +30,9 @@ const (
 	CodeTimeout         Code = C.TUBO_E_TIMEOUT
 	CodeSpawn           Code = C.TUBO_E_SPAWN
 	CodeChannel         Code = C.TUBO_E_CHANNEL
+	CodeWorkerDied      Code = C.TUBO_E_WORKER_DIED
+	CodeTaskFailed      Code = C.TUBO_E_TASK_FAILED
+	CodeCancelled       Code = C.TUBO_E_CANCELLED
 	CodeBufferTooSmall  Code = C.TUBO_E_BUFFER_TOO_SMALL
 	CodeNoMemory        Code = C.TUBO_E_NO_MEMORY
 )
@@ -101,6 +104,9 @@ var (
 	ErrTimeout         = &Error{Code: CodeTimeout}
 	ErrSpawn           = &Error{Code: CodeSpawn}
 	ErrChannel         = &Error{Code: CodeChannel}
+	ErrWorkerDied      = &Error{Code: CodeWorkerDied}
+	ErrTaskFailed      = &Error{Code: CodeTaskFailed}
+	ErrCancelled       = &Error{Code: CodeCancelled}
 	ErrBufferTooSmall  = &Error{Code: CodeBufferTooSmall}
 	ErrNoMemory        = &Error{Code: CodeNoMemory}
 )

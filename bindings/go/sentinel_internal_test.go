@@ -34,6 +34,9 @@ var sentinelsByName = map[string]error{
 	"ErrTimeout":         ErrTimeout,
 	"ErrSpawn":           ErrSpawn,
 	"ErrChannel":         ErrChannel,
+	"ErrWorkerDied":      ErrWorkerDied,
+	"ErrTaskFailed":      ErrTaskFailed,
+	"ErrCancelled":       ErrCancelled,
 	"ErrBufferTooSmall":  ErrBufferTooSmall,
 	"ErrNoMemory":        ErrNoMemory,
 }

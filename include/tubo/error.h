@@ -59,7 +59,13 @@ namespace tubo {
     "Starting a process failed; the message names the stage, program and errno.")                  \
   X(kChannel, 11, CHANNEL, "channel",                                                              \
     "A worker-side channel (TUBO_CHANNELS) is malformed, missing, taken, of the wrong mode, or "   \
-    "not open.")
+    "not open.")                                                                                   \
+  X(kWorkerDied, 12, WORKER_DIED, "worker_died",                                                   \
+    "The pool worker running the task died; the message names the task, pid and exit status.")     \
+  X(kTaskFailed, 13, TASK_FAILED, "task_failed",                                                   \
+    "The pool worker reported the task as failed; the message is the worker's.")                   \
+  X(kCancelled, 14, CANCELLED, "cancelled",                                                        \
+    "The task was cancelled before it started, or its pool was terminated.")
 
 /// @brief The kinds of failure tubo distinguishes: `kOk` (0) and one
 /// enumerator per line of `TUBO_ERROR_KINDS`, which says what each means.

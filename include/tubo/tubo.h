@@ -18,6 +18,8 @@
 #include "tubo/fd.h"
 #include "tubo/fork.h"
 #include "tubo/pipe.h"
+#include "tubo/pool.h"
+#include "tubo/pool_worker.h"
 #include "tubo/process.h"
 #include "tubo/recv_result.h"
 #include "tubo/spawn.h"
@@ -37,6 +39,9 @@
 /// - in the worker, take the channels it was given: `TakeReadEnd()`,
 ///   `TakeWriteEnd()`, `TakeDuplexEnd()` (`tubo/channel.h`);
 /// - wait on many ends and processes at once: `WaitSet` (`tubo/wait.h`);
+/// - farm byte tasks out to a pool of workers, with exact blame when one
+///   dies: `Pool`, `WorkerStart`, `Task`; serve them in the worker:
+///   `ServePoolTasks()` (`tubo/pool.h`, contract 4);
 /// - tell failures apart: `ErrorOf()`, `tubo::Error` (`tubo/error.h`).
 
 #endif  // TUBO_TUBO_H_

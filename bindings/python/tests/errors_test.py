@@ -24,7 +24,8 @@ class MappingTest(unittest.TestCase):
             -1: tubo.TuboError, -2: tubo.InvalidArgumentError, -3: tubo.SystemCallError,
             -4: tubo.ClosedError, -5: tubo.TruncatedMessageError, -6: tubo.BadLengthError,
             -7: tubo.MessageTooLargeError, -8: tubo.PeerClosedError, -9: tubo.TuboTimeoutError,
-            -10: tubo.SpawnError, -11: tubo.ChannelError, -1000: tubo.BufferTooSmallError,
+            -10: tubo.SpawnError, -11: tubo.ChannelError, -12: tubo.WorkerDiedError,
+            -13: tubo.TaskFailedError, -14: tubo.CancelledError, -1000: tubo.BufferTooSmallError,
             -1001: tubo.NoMemoryError,
         }
         for code, cls in expected.items():

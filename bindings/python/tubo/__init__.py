@@ -42,11 +42,12 @@ from tubo._wait import wait
 from tubo.channel import take_connection
 from tubo.command import DEVNULL, INHERIT, PIPE, Command
 from tubo.connection import Connection, Pipe
-from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, ChannelError,
-                         ClosedError, InvalidArgumentError, MessageTooLargeError, NoMemoryError,
-                         PeerClosedError, SpawnError, SpawnFileNotFoundError,
+from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, CancelledError,
+                         ChannelError, ClosedError, InvalidArgumentError, MessageTooLargeError,
+                         NoMemoryError, PeerClosedError, SpawnError, SpawnFileNotFoundError,
                          SpawnNotADirectoryError, SpawnPermissionError, SystemCallError,
-                         TruncatedMessageError, TuboError, TuboTimeoutError)
+                         TaskFailedError, TruncatedMessageError, TuboError, TuboTimeoutError,
+                         WorkerDiedError)
 from tubo.process import Process, active_children, current_process
 
 __version__ = "1.2.0"
@@ -56,10 +57,12 @@ library_path = _lib.library_path
 """How libtubo.so.1 was found (a path, or the soname for the system loader)."""
 
 __all__ = [
-    "BadLengthError", "BufferTooShort", "BufferTooSmallError", "ChannelError", "ClosedError",
+    "BadLengthError", "BufferTooShort", "BufferTooSmallError", "CancelledError", "ChannelError",
+    "ClosedError",
     "Command", "Connection", "DEVNULL", "INHERIT", "InvalidArgumentError",
     "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "PIPE", "Pipe", "Process",
     "SpawnError", "SpawnFileNotFoundError", "SpawnNotADirectoryError", "SpawnPermissionError",
-    "SystemCallError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
+    "SystemCallError", "TaskFailedError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
+    "WorkerDiedError",
     "active_children", "current_process", "take_connection", "wait",
 ]

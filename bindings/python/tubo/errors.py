@@ -131,6 +131,22 @@ class ChannelError(TuboError):
     code = _lib.E_CHANNEL
 
 
+class WorkerDiedError(TuboError):
+    """TUBO_E_WORKER_DIED: the pool worker running the task died (the message names the task,
+    the worker's pid and its exit status or signal)."""
+    code = _lib.E_WORKER_DIED
+
+
+class TaskFailedError(TuboError):
+    """TUBO_E_TASK_FAILED: the pool worker reported the task as failed (its message)."""
+    code = _lib.E_TASK_FAILED
+
+
+class CancelledError(TuboError):
+    """TUBO_E_CANCELLED: the task was cancelled before it started, or its pool terminated."""
+    code = _lib.E_CANCELLED
+
+
 class BufferTooSmallError(TuboError):
     """TUBO_E_BUFFER_TOO_SMALL (not raised by this binding: ``recv_bytes_into`` raises
     ``BufferTooShort`` like ``multiprocessing``)."""
@@ -145,7 +161,8 @@ class NoMemoryError(TuboError, MemoryError):
 _BY_CODE = {cls.code: cls for cls in (
     TuboError, InvalidArgumentError, SystemCallError, ClosedError, TruncatedMessageError,
     BadLengthError, MessageTooLargeError, PeerClosedError, TuboTimeoutError, SpawnError,
-    ChannelError, BufferTooSmallError, NoMemoryError)}
+    ChannelError, WorkerDiedError, TaskFailedError, CancelledError, BufferTooSmallError,
+    NoMemoryError)}
 
 
 def error_class(code):

@@ -1,0 +1,226 @@
+// Pool basics: every start method round-trips, Map keeps order,
+// MapUnordered does not wait for the slow, the window bounds what is in
+// flight, a failed task keeps its worker, Submit is safe from many threads,
+// and a standard-library Python worker serves a C++ pool (contract 4).
+#include "tubo/pool.h"
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/pool/workers.h"
+#include "tests/test_util.h"
+#include "tubo/error.h"
+
+namespace {
+
+using namespace tubo_test;  // NOLINT: the shared test helpers
+
+using tubo::Error;
+using tubo::ErrorOf;
+using tubo::Pool;
+using tubo::PoolOptions;
+using tubo::WorkerStart;
+
+constexpr char kExecWorker[] = "tests/pool/pool_test_worker";
+
+std::unique_ptr<Pool> MakePool(WorkerStart start, PoolOptions options = PoolOptions()) {
+  absl::StatusOr<std::unique_ptr<Pool>> pool = Pool::Create(std::move(start), options);
+  EXPECT_TRUE(pool.ok()) << pool.status();
+  return pool.ok() ? std::move(*pool) : nullptr;
+}
+
+void RoundTrip(WorkerStart start) {
+  PoolOptions options;
+  options.workers = 2;
+  std::unique_ptr<Pool> pool = MakePool(std::move(start), options);
+  ASSERT_NE(pool, nullptr);
+  std::vector<tubo::Task> tasks;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<tubo::Task> task = pool->Submit(absl::StrCat("echo value-", i));
+    ASSERT_TRUE(task.ok()) << task.status();
+    EXPECT_NE(task->id(), 0u);
+    tasks.push_back(*task);
+  }
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<tubo::Bytes> result = tasks[i].Result();
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->str(), absl::StrCat("value-", i));
+  }
+  EXPECT_TRUE(pool->Close().ok());
+}
+
+TEST(Pool, RoundTripSelf) { RoundTrip(WorkerStart::Self("pool_worker")); }
+TEST(Pool, RoundTripExec) { RoundTrip(WorkerStart::Exec(kExecWorker)); }
+TEST(Pool, RoundTripFork) { RoundTrip(WorkerStart::Fork(pool_test::ForkWorker)); }
+
+TEST(Pool, StdlibPythonWorkerServesACppPool) {
+  PoolOptions options;
+  options.workers = 2;
+  std::unique_ptr<Pool> pool =
+      MakePool(WorkerStart::Exec("python3").Arg("tests/pool/stdlib_worker.py"), options);
+  ASSERT_NE(pool, nullptr);
+  absl::StatusOr<tubo::Task> ok = pool->Submit("hello");
+  absl::StatusOr<tubo::Task> failed = pool->Submit("fail no good");
+  ASSERT_TRUE(ok.ok() && failed.ok());
+  absl::StatusOr<tubo::Bytes> result = ok->Result();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->str(), "HELLO");
+  EXPECT_EQ(ErrorOf(failed->Result().status()), Error::kTaskFailed);
+  EXPECT_EQ(failed->Result().status().message(), "no good");
+  EXPECT_TRUE(pool->Close().ok());
+}
+
+TEST(Pool, MapGivesResultsInInputOrder) {
+  PoolOptions options;
+  options.workers = 3;
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  int i = 0;
+  std::vector<std::string> seen;
+  absl::Status mapped = pool->Map(
+      [&]() -> std::optional<std::string> {
+        if (i == 30) return std::nullopt;
+        // Early tasks are slower: they finish after later ones.
+        const int n = i++;
+        return n % 5 == 0 ? std::string("sleep 60") : absl::StrCat("echo ", n);
+      },
+      [&](size_t index, absl::StatusOr<tubo::Bytes> outcome) {
+        EXPECT_EQ(index, seen.size());
+        EXPECT_TRUE(outcome.ok()) << outcome.status();
+        seen.push_back(outcome.ok() ? outcome->str() : "?");
+        return true;
+      });
+  ASSERT_TRUE(mapped.ok()) << mapped;
+  ASSERT_EQ(seen.size(), 30u);
+  for (int n = 0; n < 30; ++n) {
+    EXPECT_EQ(seen[n], n % 5 == 0 ? std::string("slept") : absl::StrCat(n)) << n;
+  }
+}
+
+TEST(Pool, MapUnorderedDoesNotWaitForTheSlowOne) {
+  PoolOptions options;
+  options.workers = 2;
+  options.prefetch = 0;  // nothing waits behind the slow task on its worker
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  int i = 0;
+  std::vector<size_t> order;
+  absl::Status mapped = pool->MapUnordered(
+      [&]() -> std::optional<std::string> {
+        if (i == 10) return std::nullopt;
+        return i++ == 0 ? std::string("sleep 500") : absl::StrCat("echo ", i - 1);
+      },
+      [&](size_t index, absl::StatusOr<tubo::Bytes> outcome) {
+        EXPECT_TRUE(outcome.ok()) << outcome.status();
+        if (outcome.ok()) {
+          EXPECT_EQ(outcome->str(), index == 0 ? "slept" : absl::StrCat(index));
+        }
+        order.push_back(index);
+        return true;
+      });
+  ASSERT_TRUE(mapped.ok()) << mapped;
+  ASSERT_EQ(order.size(), 10u);
+  EXPECT_EQ(std::set<size_t>(order.begin(), order.end()).size(), 10u);
+  EXPECT_EQ(order.back(), 0u) << "the slow task should finish last";
+}
+
+TEST(Pool, MapKeepsAtMostTheWindowInFlight) {
+  PoolOptions options;
+  options.workers = 2;
+  options.max_in_flight = 4;
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  int pulled = 0;
+  int delivered = 0;
+  int most = 0;
+  absl::Status mapped = pool->Map(
+      [&]() -> std::optional<std::string> {
+        if (pulled == 40) return std::nullopt;
+        ++pulled;
+        most = std::max(most, pulled - delivered);
+        return std::string("sleep 5");
+      },
+      [&](size_t, absl::StatusOr<tubo::Bytes> outcome) {
+        EXPECT_TRUE(outcome.ok());
+        ++delivered;
+        return true;
+      });
+  ASSERT_TRUE(mapped.ok()) << mapped;
+  EXPECT_EQ(delivered, 40);
+  EXPECT_LE(most, 4);
+  EXPECT_GE(most, 2);  // and it did run tasks side by side
+}
+
+TEST(Pool, SubmitWaitsForRoomInTheWindow) {
+  PoolOptions options;
+  options.workers = 1;
+  options.max_in_flight = 3;
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  std::vector<tubo::Task> tasks;
+  for (int i = 0; i < 3; ++i) tasks.push_back(*pool->Submit("sleep 300"));
+  absl::StatusOr<tubo::Task> full = pool->TrySubmit("echo x");
+  EXPECT_EQ(ErrorOf(full.status()), Error::kTimeout) << full.status();
+  absl::StatusOr<tubo::Task> waited = pool->Submit("echo x", absl::Milliseconds(100));
+  EXPECT_EQ(ErrorOf(waited.status()), Error::kTimeout) << waited.status();
+  absl::StatusOr<tubo::Task> later = pool->Submit("echo x", absl::Seconds(30));  // a task ends
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_TRUE(tasks[0].done());
+  EXPECT_EQ(later->Result()->str(), "x");
+}
+
+TEST(Pool, AFailedTaskKeepsItsWorker) {
+  PoolOptions options;
+  options.workers = 1;
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  const std::string before = pool->Submit("pid x")->Result()->str();
+  absl::StatusOr<tubo::Bytes> failed = pool->Submit("fail the disk is on fire")->Result();
+  EXPECT_EQ(ErrorOf(failed.status()), Error::kTaskFailed) << failed.status();
+  EXPECT_EQ(failed.status().message(), "the disk is on fire");
+  EXPECT_EQ(pool->Submit("pid x")->Result()->str(), before);
+  EXPECT_EQ(pool->workers_started(), 1u);
+}
+
+TEST(Pool, SubmitFromManyThreads) {
+  PoolOptions options;
+  options.workers = 2;
+  options.max_in_flight = 8;
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  std::atomic<int> right{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::pair<std::string, tubo::Task>> mine;
+      for (int i = 0; i < 200; ++i) {
+        std::string value = absl::StrCat(t, "-", i);
+        absl::StatusOr<tubo::Task> task = pool->Submit("echo " + value);
+        if (task.ok()) mine.emplace_back(value, *task);
+      }
+      for (auto& [value, task] : mine) {
+        absl::StatusOr<tubo::Bytes> r = task.Result();
+        if (r.ok() && r->str() == value) ++right;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(right.load(), 800);
+}
+
+TEST(Pool, BadOptionsAreNamed) {
+  PoolOptions options;
+  options.workers = -1;
+  absl::StatusOr<std::unique_ptr<Pool>> pool = Pool::Create(WorkerStart::Self("x"), options);
+  EXPECT_EQ(ErrorOf(pool.status()), Error::kInvalidArgument);
+  EXPECT_TRUE(MessageHas(pool.status(), "workers is -1"));
+  pool = Pool::Create(WorkerStart::Exec(""));
+  EXPECT_TRUE(MessageHas(pool.status(), "empty program"));
+}
+
+}  // namespace
