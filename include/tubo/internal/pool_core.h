@@ -35,7 +35,7 @@ struct PoolTask {
   std::string input;  // kept until done: a task whose worker died is sent again
   Phase phase = Phase::kPending;
   absl::StatusOr<Bytes> outcome = absl::UnknownError("not done");  // once kDone
-  int deaths = 0;  // how many workers died running it (retries)
+  int deaths = 0;                            // how many workers died running it (retries)
   std::function<void(uint64_t id)> on_done;  // called under PoolCore::mu when done
 };
 
