@@ -53,8 +53,12 @@ absl::StatusOr<std::string> RunTask(std::string_view task) {
     const size_t size = static_cast<size_t>(n) << 20;
     char* block = static_cast<char*>(std::malloc(size));
     if (block == nullptr) return absl::ResourceExhaustedError("malloc");
-    std::memset(block, 1, size);  // kept on purpose: the worker's RSS grows
-    return std::string("ok");
+    std::memset(block, 1, size);
+    // Kept on purpose (the worker's RSS grows), and reachable, so that no
+    // compiler drops the allocation as dead (clang does, at any -O).
+    static std::vector<char*>* kept = new std::vector<char*>();
+    kept->push_back(block);
+    return std::string(block[size - 1] == 1 ? "ok" : "not ok");
   }
   if (op == "grandchild" && absl::SimpleAtoi(arg, &n)) {
     std::string seconds = absl::StrCat(n / 1000.0);
