@@ -242,4 +242,12 @@ uint64_t Pool::workers_started() const {
   return core_->workers_started;
 }
 
+namespace internal {
+
+void SetPoolDoneHook(Pool& pool, std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(pool.core_->mu);
+  pool.core_->on_any_done = std::move(hook);
+}
+
+}  // namespace internal
 }  // namespace tubo

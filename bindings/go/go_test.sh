@@ -27,6 +27,11 @@ for program in "${@:5}"; do
   mkdir -p "$TEST_TMPDIR/go/src/cmd/$(basename "$program" .go)"
   cp "$program" "$TEST_TMPDIR/go/src/cmd/$(basename "$program" .go)/main.go"
 done
+# The pool tests' workers, from the runfiles: the C++ and C exec workers and
+# the standard-library Python one (a test skips without its variable).
+export TUBO_TEST_CPP_POOL_WORKER="$PWD/tests/pool/pool_test_worker"
+export TUBO_TEST_C_POOL_WORKER="$PWD/tests/capi/capi_pool_worker"
+export TUBO_TEST_STDLIB_POOL_WORKER="$PWD/tests/pool/stdlib_worker.py"
 cd "$TEST_TMPDIR/go/src"
 echo "$(go version) from $(command -v go)"
 start=$(date +%s)

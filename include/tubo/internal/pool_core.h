@@ -53,8 +53,9 @@ struct PoolCore {
   absl::Status broken;       // not OK once the pool gave up starting workers
   std::vector<pid_t> pids;   // the live workers
   uint64_t workers_started = 0;
-  bool wake_pending = false;  // a byte sits in the wake pipe
-  OwnedFd wake_write;         // the wake pipe's write end
+  bool wake_pending = false;          // a byte sits in the wake pipe
+  OwnedFd wake_write;                 // the wake pipe's write end
+  std::function<void()> on_any_done;  // called after every task done (SetPoolDoneHook)
 
   // Wakes the supervisor (at most one byte in the pipe). Call under mu.
   void Wake();

@@ -1,0 +1,441 @@
+package tubo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	tubo "github.com/tubo/tubo/bindings/go"
+)
+
+// runPoolTask is the Go pool worker's task language, the one of
+// tests/pool/workers.h: "echo X" returns X, "fail MSG" fails with MSG, "kill
+// X" SIGKILLs the worker, "sleep MS" sleeps and returns "slept", "pid X"
+// returns the worker's pid. With POOL_TEST_LOG set, each task is first
+// appended to that file (one write), so tests count executions.
+func runPoolTask(task []byte) ([]byte, error) {
+	if log := os.Getenv("POOL_TEST_LOG"); log != "" {
+		if f, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+			f.Write(append(append([]byte(nil), task...), '\n'))
+			f.Close()
+		}
+	}
+	op, arg, _ := strings.Cut(string(task), " ")
+	switch op {
+	case "echo":
+		return []byte(arg), nil
+	case "fail":
+		return nil, errors.New(arg)
+	case "kill":
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	case "sleep":
+		ms, _ := strconv.Atoi(arg)
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		return []byte("slept"), nil
+	case "pid":
+		return []byte(strconv.Itoa(os.Getpid())), nil
+	}
+	return nil, fmt.Errorf("unknown task %q", task)
+}
+
+// workerPath is the worker program named by the environment variable (set
+// by go_test.sh to a Bazel-built worker); the test is skipped without it.
+func workerPath(t *testing.T, variable string) string {
+	t.Helper()
+	path := os.Getenv(variable)
+	if path == "" {
+		t.Skipf("%s is not set (go_test.sh sets it)", variable)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s: %v", variable, err)
+	}
+	return path
+}
+
+func newPool(t *testing.T, start tubo.PoolStart, opts tubo.PoolOptions) *tubo.Pool {
+	t.Helper()
+	p, err := tubo.NewPool(start, opts)
+	if err != nil {
+		t.Fatalf("NewPool: %v", err)
+	}
+	t.Cleanup(func() { p.Terminate() })
+	return p
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func submit(t *testing.T, p *tubo.Pool, task string) *tubo.Task {
+	t.Helper()
+	task_, err := p.Submit(testCtx(t), []byte(task))
+	if err != nil {
+		t.Fatalf("Submit(%q): %v", task, err)
+	}
+	return task_
+}
+
+func TestPoolRoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		start func(t *testing.T) tubo.PoolStart
+		want  func(i int) string
+	}{
+		{"go self", func(*testing.T) tubo.PoolStart { return tubo.PoolSelf("pool_worker") }, strconv.Itoa},
+		{"c++ exec", func(t *testing.T) tubo.PoolStart {
+			return tubo.PoolCommand(workerPath(t, "TUBO_TEST_CPP_POOL_WORKER"))
+		}, strconv.Itoa},
+		{"c exec", func(t *testing.T) tubo.PoolStart {
+			return tubo.PoolCommand(workerPath(t, "TUBO_TEST_C_POOL_WORKER"))
+		}, strconv.Itoa},
+		{"stdlib python", func(t *testing.T) tubo.PoolStart {
+			return tubo.PoolCommand("python3", workerPath(t, "TUBO_TEST_STDLIB_POOL_WORKER"))
+		}, func(i int) string { return "ECHO " + strconv.Itoa(i) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPool(t, c.start(t), tubo.PoolOptions{Workers: 2})
+			var tasks []*tubo.Task
+			for i := 0; i < 40; i++ {
+				tasks = append(tasks, submit(t, p, "echo "+strconv.Itoa(i)))
+			}
+			for i, task := range tasks {
+				got, err := task.Result(testCtx(t))
+				if err != nil || string(got) != c.want(i) {
+					t.Fatalf("task %d: %q, %v; want %q", i, got, err, c.want(i))
+				}
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestPoolFailingTaskGivesItsMessage(t *testing.T) {
+	p := newPool(t, tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: 1})
+	bad := submit(t, p, "fail no such thing")
+	good := submit(t, p, "echo after")
+	_, err := bad.Result(testCtx(t))
+	if !errors.Is(err, tubo.ErrTaskFailed) || err.Error() != "no such thing" {
+		t.Fatalf("got %v, want ErrTaskFailed \"no such thing\"", err)
+	}
+	if got, err := good.Result(testCtx(t)); err != nil || string(got) != "after" {
+		t.Fatalf("the next task: %q, %v", got, err)
+	}
+}
+
+func TestPoolWorkerKilledMidTaskIsBlamedExactly(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		start func(t *testing.T) tubo.PoolStart
+	}{
+		{"go self", func(*testing.T) tubo.PoolStart { return tubo.PoolSelf("pool_worker") }},
+		{"c++ exec", func(t *testing.T) tubo.PoolStart {
+			return tubo.PoolCommand(workerPath(t, "TUBO_TEST_CPP_POOL_WORKER"))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPool(t, c.start(t), tubo.PoolOptions{Workers: 2})
+			var tasks []*tubo.Task
+			for i := 0; i < 30; i++ {
+				task := "echo " + strconv.Itoa(i)
+				if i%10 == 3 {
+					task = "kill " + strconv.Itoa(i)
+				}
+				tasks = append(tasks, submit(t, p, task))
+			}
+			for i, task := range tasks {
+				got, err := task.Result(testCtx(t))
+				if i%10 != 3 {
+					if err != nil || string(got) != strconv.Itoa(i) {
+						t.Fatalf("task %d: %q, %v", i, got, err)
+					}
+					continue
+				}
+				if !errors.Is(err, tubo.ErrWorkerDied) {
+					t.Fatalf("task %d: %v, want ErrWorkerDied", i, err)
+				}
+				want := fmt.Sprintf("task %d: worker pid ", task.ID())
+				if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "signaled(9)") {
+					t.Fatalf("task %d: %q does not name %q and signaled(9)", i, err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestPoolCancelATaskNotYetSent(t *testing.T) {
+	p := newPool(t, tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: 1, Prefetch: -1})
+	running := submit(t, p, "sleep 300")
+	queued := submit(t, p, "echo never")
+	if !queued.Cancel() {
+		t.Fatal("Cancel of a queued task: false")
+	}
+	if _, err := queued.Result(testCtx(t)); !errors.Is(err, tubo.ErrCancelled) {
+		t.Fatalf("cancelled task: %v", err)
+	}
+	if got, err := running.Result(testCtx(t)); err != nil || string(got) != "slept" {
+		t.Fatalf("running task: %q, %v", got, err)
+	}
+	if running.Cancel() {
+		t.Fatal("Cancel of a done task: true")
+	}
+}
+
+func TestPoolResultHonoursItsContext(t *testing.T) {
+	p := newPool(t, tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: 1})
+	slow := submit(t, p, "sleep 2000")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := slow.Result(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Result with a short context: %v", err)
+	}
+}
+
+func TestPoolCloseFinishesTerminateCancels(t *testing.T) {
+	p := newPool(t, tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: 2})
+	var tasks []*tubo.Task
+	for i := 0; i < 4; i++ {
+		tasks = append(tasks, submit(t, p, "sleep 100"))
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		if !task.Done() {
+			t.Fatal("a task not done after Close")
+		}
+		if got, err := task.Result(testCtx(t)); err != nil || string(got) != "slept" {
+			t.Fatalf("after Close: %q, %v", got, err)
+		}
+	}
+	if _, err := p.Submit(testCtx(t), []byte("echo late")); !errors.Is(err, tubo.ErrClosed) {
+		t.Fatalf("Submit after Close: %v", err)
+	}
+
+	q := newPool(t, tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: 1})
+	long := submit(t, q, "sleep 10000")
+	queued := submit(t, q, "echo queued")
+	start := time.Now()
+	if err := q.Terminate(); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("Terminate took %v", time.Since(start))
+	}
+	for _, task := range []*tubo.Task{long, queued} {
+		if _, err := task.Result(testCtx(t)); !errors.Is(err, tubo.ErrCancelled) {
+			t.Fatalf("after Terminate: %v", err)
+		}
+	}
+	if err := q.Terminate(); !errors.Is(err, tubo.ErrClosed) {
+		t.Fatalf("second Terminate: %v", err)
+	}
+}
+
+func TestPoolOptionErrors(t *testing.T) {
+	if _, err := tubo.NewPool(tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: -1}); !errors.Is(err, tubo.ErrInvalidArgument) || !strings.Contains(err.Error(), "TUBO_POOL_WORKERS is -1") {
+		t.Fatalf("Workers -1: %v", err)
+	}
+	if _, err := tubo.NewPool(tubo.PoolCommand(""), tubo.PoolOptions{}); !errors.Is(err, tubo.ErrInvalidArgument) {
+		t.Fatalf("empty program: %v", err)
+	}
+	start := tubo.PoolSelf("pool_worker")
+	start.Env = []string{"NOEQUALS"}
+	if _, err := tubo.NewPool(start, tubo.PoolOptions{}); !errors.Is(err, tubo.ErrInvalidArgument) || !strings.Contains(err.Error(), "NOEQUALS") {
+		t.Fatalf("bad Env: %v", err)
+	}
+	if _, err := tubo.NewPool(tubo.PoolSelf("pool_worker"), tubo.PoolOptions{RestartDelay: time.Second, MaxRestartDelay: time.Millisecond}); !errors.Is(err, tubo.ErrInvalidArgument) {
+		t.Fatalf("restart delays that disagree: %v", err)
+	}
+}
+
+// seq yields the inputs and counts how many were taken.
+func seq(inputs []string, taken *int) func(yield func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		for _, s := range inputs {
+			*taken++
+			if !yield([]byte(s)) {
+				return
+			}
+		}
+	}
+}
+
+func TestPoolMapOrderedWithABoundedWindow(t *testing.T) {
+	const window = 4
+	p := newPool(t, tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: 2, MaxInFlight: window})
+	var inputs []string
+	for i := 0; i < 100; i++ {
+		inputs = append(inputs, "echo "+strconv.Itoa(i))
+	}
+	inputs[17] = "fail seventeen"
+	taken, next := 0, 0
+	err := p.Map(testCtx(t), seq(inputs, &taken), func(i int, got []byte, err error) bool {
+		if i != next {
+			t.Fatalf("outcome %d arrived in place %d", i, next)
+		}
+		next++
+		if taken > i+1+window {
+			t.Fatalf("at outcome %d, %d inputs taken (window %d)", i, taken, window)
+		}
+		if i == 17 {
+			if !errors.Is(err, tubo.ErrTaskFailed) {
+				t.Fatalf("outcome 17: %v", err)
+			}
+		} else if err != nil || string(got) != strconv.Itoa(i) {
+			t.Fatalf("outcome %d: %q, %v", i, got, err)
+		}
+		return true
+	})
+	if err != nil || next != 100 {
+		t.Fatalf("Map: %v after %d outcomes", err, next)
+	}
+}
+
+func TestPoolMapUnorderedAndStop(t *testing.T) {
+	// No prefetch: the echoes go to the other worker, not behind the sleep.
+	p := newPool(t, tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: 2, Prefetch: -1})
+	inputs := []string{"sleep 300", "echo 1", "echo 2", "echo 3"}
+	taken := 0
+	var order []int
+	err := p.MapUnordered(testCtx(t), seq(inputs, &taken), func(i int, got []byte, err error) bool {
+		if err != nil {
+			t.Fatalf("outcome %d: %v", i, err)
+		}
+		order = append(order, i)
+		return true
+	})
+	if err != nil || len(order) != 4 || order[3] != 0 {
+		t.Fatalf("MapUnordered: %v, order %v (the slow task last)", err, order)
+	}
+	// each returning false stops the map.
+	calls := 0
+	err = p.Map(testCtx(t), seq([]string{"echo a", "echo b", "echo c"}, &taken), func(int, []byte, error) bool {
+		calls++
+		return false
+	})
+	if err != nil || calls != 1 {
+		t.Fatalf("a stopped Map: %v after %d calls", err, calls)
+	}
+}
+
+func TestPoolLeavesNoGoroutinesOrDescriptors(t *testing.T) {
+	fds := countFds(t)
+	goroutines := runtime.NumGoroutine()
+	for i := 0; i < 3; i++ {
+		p, err := tubo.NewPool(tubo.PoolSelf("pool_worker"), tubo.PoolOptions{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		killed := submit(t, p, "kill 1")
+		ok := submit(t, p, "echo ok")
+		if _, err := killed.Result(testCtx(t)); !errors.Is(err, tubo.ErrWorkerDied) {
+			t.Fatalf("kill: %v", err)
+		}
+		if _, err := ok.Result(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			err = p.Terminate()
+		} else {
+			err = p.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > goroutines; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after three pools, %d before", runtime.NumGoroutine(), goroutines)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := countFds(t); got != fds {
+		t.Fatalf("%d descriptors after three pools, %d before", got, fds)
+	}
+}
+
+// TestPoolChaos: 1 000 tasks, 1 % SIGKILL their worker, 1 % fail: every
+// other result is right, exactly the killers fail with ErrWorkerDied and the
+// failers with their message, every task runs exactly once, nothing hangs.
+func TestPoolChaos(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "executions")
+	start := tubo.PoolSelf("pool_worker")
+	start.Env = []string{"POOL_TEST_LOG=" + log}
+	p := newPool(t, start, tubo.PoolOptions{Workers: 2})
+	const n = 1000
+	var inputs []string
+	for i := 0; i < n; i++ {
+		switch {
+		case i%100 == 37:
+			inputs = append(inputs, "kill "+strconv.Itoa(i))
+		case i%100 == 71:
+			inputs = append(inputs, "fail message "+strconv.Itoa(i))
+		default:
+			inputs = append(inputs, "echo "+strconv.Itoa(i))
+		}
+	}
+	seen := make([]int, n)
+	died, failed := 0, 0
+	taken := 0
+	begin := time.Now()
+	err := p.MapUnordered(testCtx(t), seq(inputs, &taken), func(i int, got []byte, err error) bool {
+		seen[i]++
+		switch {
+		case i%100 == 37:
+			died++
+			if !errors.Is(err, tubo.ErrWorkerDied) {
+				t.Errorf("killer %d: %q, %v", i, got, err)
+			}
+		case i%100 == 71:
+			failed++
+			if !errors.Is(err, tubo.ErrTaskFailed) || err.Error() != "message "+strconv.Itoa(i) {
+				t.Errorf("failer %d: %v", i, err)
+			}
+		case err != nil || string(got) != strconv.Itoa(i):
+			t.Errorf("task %d: %q, %v", i, got, err)
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(begin)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range seen {
+		if c != 1 {
+			t.Errorf("outcome %d given %d times", i, c)
+		}
+	}
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		runs[line]++
+	}
+	for _, in := range inputs {
+		if runs[in] != 1 {
+			t.Errorf("%q ran %d times", in, runs[in])
+		}
+	}
+	if died != n/100 || failed != n/100 {
+		t.Errorf("%d died, %d failed; want %d each", died, failed, n/100)
+	}
+	t.Logf("chaos: %d tasks (%d killers, %d failers) on 2 workers in %v", n, died, failed, elapsed)
+}
