@@ -235,6 +235,7 @@ def _declare_pool():
     _declare("tubo_pool_free", None, c_void_p)
     _declare("tubo_pool_workers", c_int, c_void_p)
     _declare("tubo_pool_worker_pids", c_size_t, c_void_p, P(c_int), c_size_t)
+    _declare("tubo_pool_notify_fd", c_int, c_void_p)
     _declare("tubo_task_id", c_uint64, c_void_p)
     _declare("tubo_task_done", c_int, c_void_p)
     _declare("tubo_task_wait", c_int, c_void_p, c_int64)

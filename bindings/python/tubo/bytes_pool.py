@@ -216,6 +216,15 @@ class BytesPool:
         """The number of workers (the default resolved)."""
         return _c.tubo_pool_workers(self._h)
 
+    @property
+    def notify_fd(self):
+        """A descriptor that becomes readable each time a task of this pool is
+        done, for event loops (an eventfd owned by the pool: do not close
+        it). Read its 8 bytes to make it unreadable again, then check the
+        tasks waited for (``PoolTask.done``): the tasks done before the read
+        are not told apart; one done after it makes it readable again."""
+        return _c.tubo_pool_notify_fd(self._h)
+
     def worker_pids(self):
         """The pids of the workers running now (ready or starting)."""
         capacity = max(self.workers, 1) * 2
