@@ -296,6 +296,38 @@ def mem_bench(size, label):
     out(f"py.mem.{label}.growth", "%.2f" % (growth / 1048576), "MiB")
 
 
+# ---------------------------------------------------------------------- pool
+
+def _echo(b):
+    return b
+
+
+def pool_bench(n):
+    """100 000 tiny tasks (8 B in, 8 B out) on 2 workers: multiprocessing.Pool.map
+    at chunksize 1, 64 and its default, and ProcessPoolExecutor.map at chunksize 1
+    (spawn start method, as tubo's workers are fresh processes), tasks/s."""
+    import concurrent.futures
+    ctx = mp.get_context("spawn")
+    tasks = [b"%08d" % (i % 100000000) for i in range(n)]
+    with ctx.Pool(2) as pool:
+        pool.map(_echo, tasks[:8])  # both workers up
+        for label, chunksize in (("chunk1", 1), ("chunk64", 64), ("chunkdefault", None)):
+            t0 = time.perf_counter()
+            got = pool.map(_echo, tasks, chunksize=chunksize)
+            secs = time.perf_counter() - t0
+            if got != tasks:
+                raise SystemExit("pool validation failed")
+            out(f"py.pool.map_{label}.8B.rate", "%.0f" % (n / secs), "tasks/s")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        list(ex.map(_echo, tasks[:8]))
+        t0 = time.perf_counter()
+        got = list(ex.map(_echo, tasks, chunksize=1))
+        secs = time.perf_counter() - t0
+        if got != tasks:
+            raise SystemExit("executor validation failed")
+        out("py.pool.executor_chunk1.8B.rate", "%.0f" % (n / secs), "tasks/s")
+
+
 # ---------------------------------------------------------------------- main
 
 def main():
@@ -333,6 +365,8 @@ def main():
         for size, label, n in RT:
             it = scaled(n, 50)
             round_trip(peer, size, label, it, max(5, it // 20))
+    if what in ("all", "pool"):
+        pool_bench(scaled(100000, 2000))
     if what in ("all", "mem"):
         for size, label in ((1 << 20, "1MiB"), (16 << 20, "16MiB"), (128 << 20, "128MiB")):
             mem_bench(size, label)

@@ -140,6 +140,14 @@ def goals(D):
         rows.append((f"round trip {s} p50 through the Python binding",
                      "≥ 1× CPython's own Connection (latency ≤ 1.0×)",
                      f"lib.rt_py.{s}.p50", f"py.rt.{s}.p50", "<=", 1.0))
+    # The pool section: 8-byte tasks on 2 workers (bench/pool_bench.cc, and
+    # mp_bench.py pool for CPython's Pool and ProcessPoolExecutor, spawn).
+    rows.append(("pool: 100 000 tiny tasks, 2 workers, C++ Pool::Map",
+                 "≥ 20× multiprocessing.Pool.map at chunksize=1",
+                 "lib.pool.map.8B.rate", "py.pool.map_chunk1.8B.rate", ">=", 20.0))
+    rows.append(("pool: worker SIGKILLed mid-task, error + replacement serving p50",
+                 "≤ 2× the start method's own start (a 1-worker pool's first result)",
+                 "lib.pool.kill_recover.p50", "lib.pool.start.p50", "<=", 2.0))
     return rows
 
 

@@ -122,6 +122,19 @@ const char *tubo_code_name(int code);
 /** @brief Frees `bytes` (consumed) and its data. NULL is allowed. */
 void tubo_bytes_free(tubo_bytes *bytes);
 
+/**
+ * @brief New bytes holding a copy of the `len` bytes at `data`, e.g. a
+ * pool worker's result (see `tubo_pool_task_fn` in `tubo_pool.h`). Since 1.2.
+ *
+ * @param out receives the bytes (caller frees them with `tubo_bytes_free`,
+ *   unless handed to the library).
+ * @param data the bytes (may be NULL when `len` is 0).
+ * @param len the number of bytes.
+ * @param err optional error output.
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL), `TUBO_E_NO_MEMORY`.
+ */
+int tubo_bytes_new(tubo_bytes **out, const void *data, size_t len, tubo_error **err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

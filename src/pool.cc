@@ -83,8 +83,8 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(WorkerStart start, const Pool
   }
   if (resolved.retries < 0) return BadOption(absl::StrCat("retries is ", resolved.retries));
   if (resolved.max_start_failures < 1) {
-    return BadOption(absl::StrCat("max_start_failures is ", resolved.max_start_failures,
-                                  " (at least 1)"));
+    return BadOption(
+        absl::StrCat("max_start_failures is ", resolved.max_start_failures, " (at least 1)"));
   }
   if (resolved.task_timeout <= absl::ZeroDuration()) {
     return BadOption(absl::StrCat("task_timeout is ", absl::FormatDuration(resolved.task_timeout),
@@ -176,8 +176,7 @@ absl::Status Pool::MapImpl(bool ordered, absl::FunctionRef<std::optional<std::st
       }
       std::function<void(uint64_t)> on_done;
       if (!ordered) on_done = [finished](uint64_t id) { finished->push_back(id); };
-      absl::StatusOr<Task> task =
-          SubmitTo(*input, absl::InfiniteDuration(), std::move(on_done));
+      absl::StatusOr<Task> task = SubmitTo(*input, absl::InfiniteDuration(), std::move(on_done));
       if (!task.ok()) {
         cancel_all();
         return task.status();
@@ -243,4 +242,12 @@ uint64_t Pool::workers_started() const {
   return core_->workers_started;
 }
 
+namespace internal {
+
+void SetPoolDoneHook(Pool& pool, std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(pool.core_->mu);
+  pool.core_->on_any_done = std::move(hook);
+}
+
+}  // namespace internal
 }  // namespace tubo

@@ -71,9 +71,9 @@ namespace internal {
 absl::Status CheckWorkerStart(const WorkerStart& start) {
   const bool fork = start.kind_ == WorkerStart::Kind::kFork;
   if (fork ? !start.fork_fn_ : start.target_.empty()) {
-    return WithError(absl::InvalidArgumentError(absl::StrCat(
-                         "pool: worker start ", start.Describe(),
-                         fork ? ": no function to run" : ": empty program or entry")),
+    return WithError(absl::InvalidArgumentError(
+                         absl::StrCat("pool: worker start ", start.Describe(),
+                                      fork ? ": no function to run" : ": empty program or entry")),
                      Error::kInvalidArgument);
   }
   return absl::OkStatus();

@@ -7,10 +7,12 @@ package tubo
 import "C"
 
 import (
+	"context"
 	"os"
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -30,6 +32,14 @@ type Cmd struct {
 	what string          // for messages: the program or the entry
 	self bool            // made by Self: what is an entry
 	path bool            // a name without a slash is looked up in PATH
+
+	// Set by Stdout and Stderr: Output and CombinedOutput refuse a stream
+	// that was set (as os/exec's "Stdout already set").
+	stdoutSet, stderrSet bool
+
+	ctx       context.Context        // CommandContext's, nil otherwise
+	cancel    func(p *Process) error // run when ctx is done (command_context.go)
+	waitDelay time.Duration          // then SIGKILL after this, if > 0
 }
 
 // Command returns a builder that runs the program name with args (no shell).
@@ -228,10 +238,16 @@ func StdioFile(f *os.File) Stdio { return Stdio{kind: 4, file: f} }
 func (c *Cmd) Stdin(s Stdio) *Cmd { return c.stdio(C.TUBO_STDIN, s) }
 
 // Stdout sets the child's standard output.
-func (c *Cmd) Stdout(s Stdio) *Cmd { return c.stdio(C.TUBO_STDOUT, s) }
+func (c *Cmd) Stdout(s Stdio) *Cmd {
+	c.stdoutSet = true
+	return c.stdio(C.TUBO_STDOUT, s)
+}
 
 // Stderr sets the child's standard error.
-func (c *Cmd) Stderr(s Stdio) *Cmd { return c.stdio(C.TUBO_STDERR, s) }
+func (c *Cmd) Stderr(s Stdio) *Cmd {
+	c.stderrSet = true
+	return c.stdio(C.TUBO_STDERR, s)
+}
 
 func (c *Cmd) stdio(stream C.int, s Stdio) *Cmd {
 	switch s.kind {
@@ -323,6 +339,10 @@ func (c *Cmd) consume(e *End, f func(h *C.tubo_command, ce *C.tubo_end, cerr **C
 // the stage (chdir, exec, ...), the program and errno; it wraps the errno
 // (errors.Is(err, fs.ErrNotExist) for a missing program or directory), and
 // a name that PATH does not have also matches exec.ErrNotFound.
+//
+// A Cmd made by CommandContext or SelfContext starts nothing when its
+// context is already done: Spawn returns ctx.Err() (and closes the ends, as
+// on every failure).
 func (c *Cmd) Spawn() (*Process, error) {
 	defer c.Close()
 	if c.err != nil {
@@ -331,12 +351,19 @@ func (c *Cmd) Spawn() (*Process, error) {
 	if c.h == nil {
 		return nil, closedError("command")
 	}
+	if c.ctx != nil {
+		if err := c.ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 	var h *C.tubo_process
 	var cerr *C.tubo_error
 	if err := takeError(C.tubo_command_spawn(&h, c.h, &cerr), cerr); err != nil {
 		return nil, c.spawnError(err)
 	}
-	return newProcess(h), nil
+	p := newProcess(h)
+	c.watchContext(p)
+	return p, nil
 }
 
 // spawnError is err in Go's terms: an unknown entry names RegisterEntry

@@ -6,6 +6,7 @@ package tubo
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -156,4 +157,13 @@ func takeError(rc C.int, cerr *C.tubo_error) error {
 // returns; the library is not called.
 func closedError(what string) error {
 	return &Error{Code: CodeClosed, Message: "tubo: " + what + " is closed"}
+}
+
+// errnoOf is the syscall.Errno that err wraps, 0 if none.
+func errnoOf(err error) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return 0
 }

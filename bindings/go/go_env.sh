@@ -1,5 +1,5 @@
 # Sourced by go_test.sh, gofmt_test.sh, go_build.sh, bench/go_bench_build.sh
-# and tools/setup. Defines functions only.
+# and tools/setup. Defines functions and the staticcheck version, nothing else.
 
 # go_toolchain <go.mod>: puts first in PATH the directory of the Go toolchain
 # to use, the first of these whose version is at least go.mod's `go` line:
@@ -57,4 +57,40 @@ go_env() {
   go_toolchain "$mod"
   "$install_sh" --prefix "$scratch/prefix" --lib "$lib" --header "$header" >/dev/null
   export PKG_CONFIG_PATH="$scratch/prefix/lib/pkgconfig"
+}
+
+# The staticcheck release the Go tests lint with (honnef.co/go/tools): 2026.1,
+# the release that supports Go 1.26 (2026.2 needs Go 1.27). tools/setup
+# installs it into /usr/local/bin through the Go module proxy.
+STATICCHECK_VERSION=v0.7.0
+STATICCHECK_BIN=/usr/local/bin/staticcheck
+
+# staticcheck_tool: prints the path of staticcheck $STATICCHECK_VERSION,
+# built by the Go toolchain in use (same major.minor: staticcheck refuses
+# code of a newer Go than its own); fails, saying to run tools/setup, when
+# there is none. Call after go_toolchain (or go_env).
+staticcheck_tool() {
+  local bin="$STATICCHECK_BIN" built_with have
+  if [ ! -x "$bin" ]; then
+    echo "go_env.sh: no staticcheck at $bin (run tools/setup)" >&2
+    return 1
+  fi
+  if ! "$bin" -version 2>/dev/null | grep -qF "($STATICCHECK_VERSION)"; then
+    echo "go_env.sh: $bin is $("$bin" -version 2>&1), not $STATICCHECK_VERSION (run tools/setup)" >&2
+    return 1
+  fi
+  built_with="$(go version "$bin" | awk '{ print $2 }')"
+  have="$(go env GOVERSION)"
+  if [ "$(go_minor "$built_with")" != "$(go_minor "$have")" ]; then
+    echo "go_env.sh: $bin was built with $built_with, the Go in use is $have (run tools/setup)" >&2
+    return 1
+  fi
+  echo "$bin"
+}
+
+# go_minor <goX.Y.Z>: X.Y
+go_minor() {
+  local major minor
+  IFS=. read -r major minor _ <<<"${1#go}"
+  echo "$major.${minor%%[!0-9]*}"
 }

@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Runs `go vet` and `go test` on the Go binding against the Bazel-built
-# libtubo.so.1, offline (GOPROXY=off; the module has no dependencies). The Go
-# programs of bench/go are vetted with it, each as a command of the module
-# (as bench/go_bench_build.sh builds them).
-#   go_test.sh <tools/install> <libtubo.so.1> <tubo.h> <bindings/go/go.mod> [bench/go/X.go...]
+# Tests the Go binding against the Bazel-built libtubo.so.1, offline
+# (GOPROXY=off; the module has no dependencies). The Go programs of bench/go
+# are checked with it, each as a command of the module (as
+# bench/go_bench_build.sh builds them).
+#   go_test.sh [--race] <tools/install> <libtubo.so.1> <tubo.h> <bindings/go/go.mod> [bench/go/X.go...]
+# Without --race: `go vet`, staticcheck (installed by tools/setup; any finding
+# fails) and `go test`. With --race: `go test -race` only (the race detector,
+# which fails the test on a data race).
 set -euo pipefail
+race=false
+if [ "${1:-}" = "--race" ]; then
+  race=true
+  shift
+fi
+if [ $# -lt 4 ]; then
+  echo "usage: go_test.sh [--race] <tools/install> <libtubo.so.1> <tubo.h> <bindings/go/go.mod> [bench/go/X.go...]" >&2
+  exit 2
+fi
 here="$(dirname "$0")"
 . "$here/go_env.sh"
 go_env "$TEST_TMPDIR/go" "$1" "$2" "$3" "$4"
@@ -18,6 +30,14 @@ done
 cd "$TEST_TMPDIR/go/src"
 echo "$(go version) from $(command -v go)"
 start=$(date +%s)
+if $race; then
+  go test -race -count=1 ./...
+  echo "go test -race (cold build cache): $(( $(date +%s) - start )) s"
+  exit 0
+fi
 go vet ./...
+staticcheck="$(staticcheck_tool)"
+echo "$("$staticcheck" -version) from $staticcheck"
+"$staticcheck" ./...
 go test -count=1 ./...
-echo "go vet + go test (cold build cache): $(( $(date +%s) - start )) s"
+echo "go vet + staticcheck + go test (cold build cache): $(( $(date +%s) - start )) s"

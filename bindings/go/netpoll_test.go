@@ -274,9 +274,11 @@ func TestAHundredWorkersWithoutAHundredThreads(t *testing.T) {
 		setDone <- keys
 	}()
 	parked()
-	if now := threads(t); now-base > 20 {
+	now := threads(t)
+	if now-base > 20 {
 		t.Fatalf("%d OS threads with %d goroutines waiting (%d before)", now, n/2+1, base)
 	}
+	t.Logf("%d OS threads with %d goroutines waiting on %d ends and %d processes (%d before)", now, n/2+1, n, n, base)
 	select {
 	case keys := <-setDone:
 		t.Fatalf("the set reported %v before anything happened", keys)

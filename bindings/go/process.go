@@ -87,6 +87,9 @@ type Process struct {
 	closing bool                // Close or Detach has begun: no new wait, no new WaitSet
 	w       *netWait            // the wait on the child's exit, made by the first Wait
 	sets    map[*WaitSet]uint64 // the WaitSets watching this Process, and its key there
+	// The watch of CommandContext's context (command_context.go), nil
+	// without one: stopped once the child is reaped, closed or detached.
+	watch *contextWatch
 }
 
 func newProcess(h *C.tubo_process) *Process {
@@ -197,6 +200,7 @@ func (p *Process) TryWait() (status ExitStatus, done bool, err error) {
 		core:     C.tubo_process_core_dumped(p.h) != 0,
 	}
 	p.status = &st
+	p.watch.stop()
 	return st, true, nil
 }
 
@@ -308,6 +312,7 @@ func (p *Process) free() error {
 		p.h = nil
 		runtime.SetFinalizer(p, nil)
 	}
+	p.watch.stop()
 	return nil
 }
 

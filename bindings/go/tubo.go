@@ -31,6 +31,15 @@
 // the C and C++ APIs, so the parent holds no copy of a write end that would
 // keep a reader from ever seeing EOF.
 //
+// # As os/exec
+//
+// CommandContext and SelfContext bind a command to a context.Context (a
+// child still running when it is done is killed, or gets what Cancel sends;
+// Process.ContextErr says what the context did); Output and CombinedOutput
+// run a command and collect what it prints, a failed exit being an
+// *ExitError. NewEnd and EndFromFd make an End from an *os.File or a
+// descriptor the program already has.
+//
 // # Supervision
 //
 // A child started with DieWithParent gets SIGKILL when this process dies, by
@@ -47,11 +56,18 @@
 //
 // # Goroutines
 //
-// A handle may be used from any goroutine, one call at a time: calls on one
-// handle are serialised by a mutex, so a Close that races a blocked Recv waits
-// for it (use Poll to bound a wait). Process is the exception the Go idiom
-// asks for: Kill, Terminate, Signal and Pid may be called while another
-// goroutine is in Wait.
+// A handle may be used from any goroutine. Waiting never pins an OS thread:
+// Recv, RecvInto, RecvContext, Poll, PollWrite, SendContext, Process.Wait
+// and WaitSet.Wait park the goroutine on Go's netpoller, as a net.Conn's
+// Read does, so a goroutine per worker is cheap, and a WaitSet watches many
+// ends and processes from one goroutine. Close on another goroutine wakes
+// them (they return ErrClosed; the descriptor is released only after they
+// return), and SetReadDeadline, SetWriteDeadline and SetDeadline work as on a
+// net.Conn. Receives on one End run one at a time, and a parked receive does
+// not hold the End: a Send on the same duplex End proceeds meanwhile. Send
+// itself waits for room in the C library, holding the End (bound it with a
+// write deadline, or use SendContext). Kill, Terminate, Signal and Pid may be
+// called while another goroutine is in Wait.
 //
 // # Never fork without exec
 //

@@ -142,43 +142,51 @@ func (s *WaitSet) Remove(key uint64) error {
 	if e := s.ends[key]; e != nil {
 		e.mu.Lock()
 		delete(e.sets, s)
+		s.removeKey(key)
 		e.mu.Unlock()
 	} else if p := s.procs[key]; p != nil {
 		p.mu.Lock()
 		delete(p.sets, s)
+		s.removeKey(key)
 		p.mu.Unlock()
 	} else {
 		return &Error{Code: CodeInvalidArgument, Message: "tubo: WaitSet: no member has that key"}
 	}
-	s.removeKey(key)
 	return nil
 }
 
-// removeKey drops key from the C set and the maps (s.mu held).
+// removeKey drops key from the C set and the maps (s.mu held, and the
+// member's lock: the C set looks at the member as it lets it go).
 func (s *WaitSet) removeKey(key uint64) {
 	C.tubo_wait_set_remove(s.w.ws, C.uint64_t(key), nil)
 	delete(s.ends, key)
 	delete(s.procs, key)
 }
 
-// forgetEnd removes e, which is being closed, from the set.
+// forgetEnd removes e, which is being closed, from the set (without e.mu
+// held by the caller).
 func (s *WaitSet) forgetEnd(e *End) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for key, m := range s.ends {
 		if m == e && s.w != nil {
+			e.mu.Lock()
 			s.removeKey(key)
+			e.mu.Unlock()
 		}
 	}
 }
 
-// forgetProcess removes p, which is being closed, from the set.
+// forgetProcess removes p, which is being closed, from the set (without
+// p.mu held by the caller).
 func (s *WaitSet) forgetProcess(p *Process) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for key, m := range s.procs {
 		if m == p && s.w != nil {
+			p.mu.Lock()
 			s.removeKey(key)
+			p.mu.Unlock()
 		}
 	}
 }

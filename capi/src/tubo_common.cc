@@ -1,6 +1,7 @@
 // capi/tubo_common.h: version, errors and bytes; the error helpers of
 // internal.h, with the mapping of the C++ error kinds to C codes.
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -103,4 +104,26 @@ TUBO_EXPORT void tubo_bytes_free(tubo_bytes* bytes) {
   if (bytes == nullptr) return;
   std::free(const_cast<uint8_t*>(bytes->data));
   std::free(bytes);
+}
+
+TUBO_EXPORT int tubo_bytes_new(tubo_bytes** out, const void* data, size_t len, tubo_error** err) {
+  return tubo_capi::Guard(err, "tubo_bytes_new", [&] {
+    if (out == nullptr) return tubo_capi::Null(err, "tubo_bytes_new", "out");
+    if (data == nullptr && len != 0) return tubo_capi::Null(err, "tubo_bytes_new", "data");
+    auto* b = static_cast<tubo_bytes*>(std::malloc(sizeof(tubo_bytes)));
+    if (b == nullptr) throw std::bad_alloc();
+    uint8_t* copy = nullptr;
+    if (len != 0) {
+      copy = static_cast<uint8_t*>(std::malloc(len));
+      if (copy == nullptr) {
+        std::free(b);
+        throw std::bad_alloc();
+      }
+      std::memcpy(copy, data, len);
+    }
+    b->data = copy;
+    b->len = len;
+    *out = b;
+    return tubo_capi::Ok(err);
+  });
 }

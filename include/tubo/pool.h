@@ -63,6 +63,7 @@
 namespace tubo {
 
 class WorkerStart;
+class Pool;
 
 namespace internal {
 struct PoolCore;
@@ -71,6 +72,7 @@ class PoolSupervisor;
 struct LaunchedWorker;
 absl::StatusOr<LaunchedWorker> LaunchWorker(const WorkerStart& start);
 absl::Status CheckWorkerStart(const WorkerStart& start);
+void SetPoolDoneHook(Pool& pool, std::function<void()> hook);
 }  // namespace internal
 
 /// @brief How a pool starts each of its workers: the self, exec or fork start
@@ -277,6 +279,9 @@ class Pool {
   const PoolOptions& options() const { return options_; }
 
  private:
+  // The C ABI's notification descriptor (capi/tubo_pool.h) is written by
+  // this hook: `hook()` runs under the pool's lock each time a task is done.
+  friend void internal::SetPoolDoneHook(Pool&, std::function<void()>);
   Pool(PoolOptions options, std::shared_ptr<internal::PoolCore> core,
        std::unique_ptr<internal::PoolSupervisor> supervisor);
   absl::StatusOr<Task> SubmitTo(std::string_view task, absl::Duration timeout,

@@ -31,6 +31,7 @@ void PoolCore::Finish(PoolTask& task, absl::StatusOr<Bytes> outcome) {
     task.on_done(task.id);
     task.on_done = nullptr;
   }
+  if (on_any_done) on_any_done();
   cv.notify_all();
 }
 

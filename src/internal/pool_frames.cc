@@ -40,8 +40,8 @@ std::string EncodePoolResult(uint64_t id, PoolStatus status, std::string_view bo
 
 absl::StatusOr<PoolTaskFrame> DecodePoolTask(std::string_view frame) {
   if (frame.size() < kIdSize) {
-    return BadFrame(absl::StrCat("pool task frame of ", frame.size(),
-                                 " bytes: shorter than its 8-byte id"));
+    return BadFrame(
+        absl::StrCat("pool task frame of ", frame.size(), " bytes: shorter than its 8-byte id"));
   }
   PoolTaskFrame task;
   task.id = absl::big_endian::Load64(frame.data());

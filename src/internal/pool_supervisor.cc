@@ -373,9 +373,9 @@ void PoolSupervisor::HandleResult(Worker& w, std::string_view bytes) {
     return;
   }
   if (w.sent.empty() || w.sent.front()->id != frame->id) {
-    Kill(w, absl::StrCat("it sent a result for task ", frame->id, ", expected ",
-                         w.sent.empty() ? std::string("none")
-                                        : absl::StrCat("task ", w.sent.front()->id)));
+    Kill(w, absl::StrCat(
+                "it sent a result for task ", frame->id, ", expected ",
+                w.sent.empty() ? std::string("none") : absl::StrCat("task ", w.sent.front()->id)));
     return;
   }
   std::shared_ptr<PoolTask> task = std::move(w.sent.front());
@@ -386,7 +386,8 @@ void PoolSupervisor::HandleResult(Worker& w, std::string_view bytes) {
     if (frame->status == PoolStatus::kDone) {
       core_->Finish(*task, Bytes::Copy(frame->body));
     } else {
-      core_->Finish(*task, WithError(absl::AbortedError(std::string(frame->body)), Error::kTaskFailed));
+      core_->Finish(*task,
+                    WithError(absl::AbortedError(std::string(frame->body)), Error::kTaskFailed));
     }
   }
   if (options_.max_worker_rss_bytes > 0 &&
@@ -436,12 +437,11 @@ void PoolSupervisor::CheckTimeouts() {
     if (now < w->front_since + options_.task_timeout) continue;
     std::shared_ptr<PoolTask> task = std::move(w->sent.front());
     w->sent.pop_front();
-    absl::Status timeout =
-        WithError(absl::DeadlineExceededError(absl::StrCat(
-                      "task ", task->id, " timed out after ",
-                      absl::FormatDuration(options_.task_timeout), " on worker pid ",
-                      w->process.pid(), "; the worker and its process group were killed")),
-                  Error::kTimeout);
+    absl::Status timeout = WithError(
+        absl::DeadlineExceededError(absl::StrCat(
+            "task ", task->id, " timed out after ", absl::FormatDuration(options_.task_timeout),
+            " on worker pid ", w->process.pid(), "; the worker and its process group were killed")),
+        Error::kTimeout);
     {
       std::lock_guard<std::mutex> lock(core_->mu);
       core_->Finish(*task, timeout);
@@ -484,15 +484,14 @@ void PoolSupervisor::HandleExit(Worker& w) {
                              "): ", how);
       if (task->deaths > 0) absl::StrAppend(&message, " (after ", task->deaths, " retries)");
       std::lock_guard<std::mutex> lock(core_->mu);
-      core_->Finish(*task,
-                    WithError(absl::AbortedError(std::move(message)), Error::kWorkerDied));
+      core_->Finish(*task, WithError(absl::AbortedError(std::move(message)), Error::kWorkerDied));
     }
     Requeue(w.sent);  // they never started: they run elsewhere, once
   } else {
     Requeue(w.sent);
   }
-  workers_.erase(std::find_if(workers_.begin(), workers_.end(),
-                              [&](const auto& p) { return p.get() == &w; }));
+  workers_.erase(
+      std::find_if(workers_.begin(), workers_.end(), [&](const auto& p) { return p.get() == &w; }));
   PublishPids();
 }
 

@@ -81,11 +81,11 @@ TEST(PoolChaos, KillersAndFailersAreBlamedExactly) {
   pool.reset();
   EXPECT_EQ(pool_test::OpenFdCount(), fds);
   EXPECT_EQ(pool_test::Children(), children);
-  STRESS_FIGURE("pool chaos: %d tasks (%d killers, %d failers) in %.2f s: %.0f tasks/s, %llu "
-                "workers started, %d duplicates",
-                n, killers, failers, absl::ToDoubleSeconds(took),
-                n / absl::ToDoubleSeconds(took), static_cast<unsigned long long>(started),
-                duplicates);
+  STRESS_FIGURE(
+      "pool chaos: %d tasks (%d killers, %d failers) in %.2f s: %.0f tasks/s, %llu "
+      "workers started, %d duplicates",
+      n, killers, failers, absl::ToDoubleSeconds(took), n / absl::ToDoubleSeconds(took),
+      static_cast<unsigned long long>(started), duplicates);
 }
 
 }  // namespace

@@ -166,8 +166,7 @@ TEST(PoolFailures, AWorkerBreakingTheProtocolIsKilledAndNamed) {
   for (int i = 0; i < 8; ++i) script += "\\000";
   script += "\\007";
   std::unique_ptr<Pool> pool = MakePool(
-      WorkerStart::Exec("/bin/sh").Arg("-c").Arg("printf '" + script + "' >&4; sleep 30"),
-      options);
+      WorkerStart::Exec("/bin/sh").Arg("-c").Arg("printf '" + script + "' >&4; sleep 30"), options);
   ASSERT_NE(pool, nullptr);
   absl::Status failed = pool->Submit("echo x")->Result().status();
   EXPECT_EQ(ErrorOf(failed), Error::kSpawn) << failed;

@@ -24,7 +24,8 @@ using tubo::Pool;
 using tubo::PoolOptions;
 using tubo::WorkerStart;
 
-std::unique_ptr<Pool> MakePool(PoolOptions options, WorkerStart start = WorkerStart::Self("pool_worker")) {
+std::unique_ptr<Pool> MakePool(PoolOptions options,
+                               WorkerStart start = WorkerStart::Self("pool_worker")) {
   absl::StatusOr<std::unique_ptr<Pool>> pool = Pool::Create(std::move(start), options);
   EXPECT_TRUE(pool.ok()) << pool.status();
   return pool.ok() ? std::move(*pool) : nullptr;
@@ -138,7 +139,8 @@ TEST(PoolLifecycle, LeavesNoChildAndNoDescriptor) {
   for (bool close : {true, false}) {
     PoolOptions options = Workers(3);
     options.task_timeout = absl::Seconds(1);
-    std::unique_ptr<Pool> pool = MakePool(options, WorkerStart::Self("pool_worker").CaptureStderr());
+    std::unique_ptr<Pool> pool =
+        MakePool(options, WorkerStart::Self("pool_worker").CaptureStderr());
     ASSERT_NE(pool, nullptr);
     std::vector<tubo::Task> tasks;
     for (int i = 0; i < 30; ++i) {

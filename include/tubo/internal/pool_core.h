@@ -35,7 +35,7 @@ struct PoolTask {
   std::string input;  // kept until done: a task whose worker died is sent again
   Phase phase = Phase::kPending;
   absl::StatusOr<Bytes> outcome = absl::UnknownError("not done");  // once kDone
-  int deaths = 0;  // how many workers died running it (retries)
+  int deaths = 0;                            // how many workers died running it (retries)
   std::function<void(uint64_t id)> on_done;  // called under PoolCore::mu when done
 };
 
@@ -53,8 +53,9 @@ struct PoolCore {
   absl::Status broken;       // not OK once the pool gave up starting workers
   std::vector<pid_t> pids;   // the live workers
   uint64_t workers_started = 0;
-  bool wake_pending = false;  // a byte sits in the wake pipe
-  OwnedFd wake_write;         // the wake pipe's write end
+  bool wake_pending = false;          // a byte sits in the wake pipe
+  OwnedFd wake_write;                 // the wake pipe's write end
+  std::function<void()> on_any_done;  // called after every task done (SetPoolDoneHook)
 
   // Wakes the supervisor (at most one byte in the pipe). Call under mu.
   void Wake();

@@ -31,8 +31,8 @@ class PoolSupervisor {
   // Creates the wake pipe (its write end goes to `core`) and the wait set,
   // and starts the thread. `options` has its defaults resolved.
   static absl::StatusOr<std::unique_ptr<PoolSupervisor>> Start(WorkerStart start,
-                                                              const PoolOptions& options,
-                                                              std::shared_ptr<PoolCore> core);
+                                                               const PoolOptions& options,
+                                                               std::shared_ptr<PoolCore> core);
   // Joins the thread once it has stopped (after core->closing or
   // core->terminating and a wake). Idempotent, from any thread.
   void Join();
@@ -47,13 +47,13 @@ class PoolSupervisor {
     ReadEnd err;  // captured standard error, or closed
     std::string err_tail;
     bool ready = false;
-    bool retiring = false;        // no more tasks; its `tasks` end is closed once flushed
-    bool killed = false;          // stopped by the pool; no task left to blame on it
-    bool send_failed = false;     // its `tasks` end broke: it is dying
+    bool retiring = false;     // no more tasks; its `tasks` end is closed once flushed
+    bool killed = false;       // stopped by the pool; no task left to blame on it
+    bool send_failed = false;  // its `tasks` end broke: it is dying
     bool writable_watched = false;
-    std::string violation;        // why the pool killed it for breaking contract 4
+    std::string violation;                       // why the pool killed it for breaking contract 4
     std::deque<std::shared_ptr<PoolTask>> sent;  // sent, unanswered, oldest first
-    absl::Time front_since;       // when sent.front() started
+    absl::Time front_since;                      // when sent.front() started
     int sent_total = 0;
   };
 
