@@ -13,7 +13,6 @@ from concurrent.futures.process import BrokenProcessPool
 
 import testing
 import tubo
-from pool_test import children
 
 TIMEOUT = 60
 
@@ -114,15 +113,15 @@ class MatchesConcurrentFuturesTest(unittest.TestCase):
 class ExecutorTest(unittest.TestCase):
     def setUp(self):
         self.fds = testing.open_fds()
-        self.children = children()
+        self.children = testing.children()
 
     def tearDown(self):
         gc.collect()
         self.assertEqual(testing.open_fds(), self.fds)
         deadline = time.monotonic() + 10
-        while children() != self.children and time.monotonic() < deadline:
+        while testing.children() != self.children and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertEqual(children(), self.children)
+        self.assertEqual(testing.children(), self.children)
 
     def test_a_killed_worker_fails_only_its_future(self):
         with tubo.ProcessPoolExecutor(2) as ex:

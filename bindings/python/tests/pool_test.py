@@ -74,23 +74,6 @@ def get_initialized(_=None):
     return _initialized
 
 
-def children():
-    """The pids of this process's children (from /proc)."""
-    me = os.getpid()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-            found.append(int(entry))
-    return found
-
-
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -218,15 +201,15 @@ class MatchesMultiprocessingTest(unittest.TestCase):
 class PoolTest(unittest.TestCase):
     def setUp(self):
         self.fds = testing.open_fds()
-        self.children = children()
+        self.children = testing.children()
 
     def tearDown(self):
         gc.collect()
         self.assertEqual(testing.open_fds(), self.fds)
         deadline = time.monotonic() + 10
-        while children() != self.children and time.monotonic() < deadline:
+        while testing.children() != self.children and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertEqual(children(), self.children)
+        self.assertEqual(testing.children(), self.children)
 
     def test_a_task_that_kills_its_worker_fails_alone(self):
         with tubo.Pool(2) as p:

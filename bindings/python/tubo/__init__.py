@@ -45,6 +45,7 @@ then the system loader; its major version is checked at import.
 """
 from tubo import _lib
 from tubo._wait import wait
+from tubo.bytes_pool import BytesPool, PoolTask
 from tubo.channel import take_connection
 from tubo.command import DEVNULL, INHERIT, PIPE, Command
 from tubo.connection import Connection, Pipe
@@ -54,13 +55,10 @@ from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, Ca
                          SpawnNotADirectoryError, SpawnPermissionError, SystemCallError,
                          TaskFailedError, TruncatedMessageError, TuboError, TuboTimeoutError,
                          WorkerDiedError)
+from tubo.futures import ProcessPoolExecutor
+from tubo.pool import AsyncResult, Pool
 from tubo.pool_worker import serve_pool_tasks
 from tubo.process import Process, active_children, current_process
-
-if _lib.HAS_POOL:  # TEMPORARY until the C ABI of the pool is merged
-    from tubo.bytes_pool import BytesPool, PoolTask
-    from tubo.futures import ProcessPoolExecutor
-    from tubo.pool import AsyncResult, Pool
 
 __version__ = "1.2.0"
 library_version = _lib.version()

@@ -218,39 +218,29 @@ POOL_RESTART_DELAY_MS = 9
 POOL_MAX_RESTART_DELAY_MS = 10
 
 
-def _declare_pool():
-    _declare("tubo_worker_start_new_exec", c_int, HANDLE_OUT, c_char_p, ERR)
-    _declare("tubo_worker_start_arg", c_int, c_void_p, c_char_p, ERR)
-    _declare("tubo_worker_start_env_set", c_int, c_void_p, c_char_p, c_char_p, ERR)
-    _declare("tubo_worker_start_working_directory", c_int, c_void_p, c_char_p, ERR)
-    _declare("tubo_worker_start_capture_stderr", c_int, c_void_p, c_int, ERR)
-    _declare("tubo_worker_start_free", None, c_void_p)
-    _declare("tubo_pool_options_new", c_int, HANDLE_OUT, ERR)
-    _declare("tubo_pool_options_set", c_int, c_void_p, c_int, c_int64, ERR)
-    _declare("tubo_pool_options_free", None, c_void_p)
-    _declare("tubo_pool_new", c_int, HANDLE_OUT, c_void_p, c_void_p, ERR)
-    _declare("tubo_pool_submit", c_int, HANDLE_OUT, c_void_p, c_void_p, c_size_t, c_int64, ERR)
-    _declare("tubo_pool_close", c_int, c_void_p, ERR)
-    _declare("tubo_pool_terminate", None, c_void_p)
-    _declare("tubo_pool_free", None, c_void_p)
-    _declare("tubo_pool_workers", c_int, c_void_p)
-    _declare("tubo_pool_worker_pids", c_size_t, c_void_p, P(c_int), c_size_t)
-    _declare("tubo_pool_notify_fd", c_int, c_void_p)
-    _declare("tubo_task_id", c_uint64, c_void_p)
-    _declare("tubo_task_done", c_int, c_void_p)
-    _declare("tubo_task_wait", c_int, c_void_p, c_int64)
-    _declare("tubo_task_result", c_int, P(P(Bytes)), c_void_p, ERR)
-    _declare("tubo_task_cancel", c_int, c_void_p)
-    _declare("tubo_task_free", None, c_void_p)
-
-
-# TEMPORARY until the C ABI of the pool is merged: HAS_POOL is False with a
-# library that lacks it, and the pool's tests skip.
-try:
-    _declare_pool()
-    HAS_POOL = True
-except AttributeError:
-    HAS_POOL = False
+_declare("tubo_worker_start_new_exec", c_int, HANDLE_OUT, c_char_p, ERR)
+_declare("tubo_worker_start_arg", c_int, c_void_p, c_char_p, ERR)
+_declare("tubo_worker_start_env_set", c_int, c_void_p, c_char_p, c_char_p, ERR)
+_declare("tubo_worker_start_working_directory", c_int, c_void_p, c_char_p, ERR)
+_declare("tubo_worker_start_capture_stderr", c_int, c_void_p, c_int, ERR)
+_declare("tubo_worker_start_free", None, c_void_p)
+_declare("tubo_pool_options_new", c_int, HANDLE_OUT, ERR)
+_declare("tubo_pool_options_set", c_int, c_void_p, c_int, c_int64, ERR)
+_declare("tubo_pool_options_free", None, c_void_p)
+_declare("tubo_pool_new", c_int, HANDLE_OUT, c_void_p, c_void_p, ERR)
+_declare("tubo_pool_submit", c_int, HANDLE_OUT, c_void_p, c_void_p, c_size_t, c_int64, ERR)
+_declare("tubo_pool_close", c_int, c_void_p, ERR)
+_declare("tubo_pool_terminate", None, c_void_p)
+_declare("tubo_pool_free", None, c_void_p)
+_declare("tubo_pool_workers", c_int, c_void_p)
+_declare("tubo_pool_worker_pids", c_size_t, c_void_p, P(c_int), c_size_t)
+_declare("tubo_pool_notify_fd", c_int, c_void_p)
+_declare("tubo_task_id", c_uint64, c_void_p)
+_declare("tubo_task_done", c_int, c_void_p)
+_declare("tubo_task_wait", c_int, c_void_p, c_int64)
+_declare("tubo_task_result", c_int, P(P(Bytes)), c_void_p, ERR)
+_declare("tubo_task_cancel", c_int, c_void_p)
+_declare("tubo_task_free", None, c_void_p)
 
 
 def version():

@@ -27,7 +27,7 @@ import os
 import weakref
 
 from tubo import _lib, _timeouts
-from tubo.errors import TuboTimeoutError, call, from_c
+from tubo.errors import InvalidArgumentError, TuboTimeoutError, call, from_c
 
 _c = _lib.lib
 _OK, _TIMEOUT = _lib.OK, _lib.E_TIMEOUT
@@ -158,7 +158,10 @@ def _pool_options(options):
             if name not in _OPTIONS:
                 raise TypeError("BytesPool() got an unexpected keyword argument %r" % name)
             option, convert = _OPTIONS[name]
-            call(_c.tubo_pool_options_set, handle, option, convert(value))
+            try:
+                call(_c.tubo_pool_options_set, handle, option, convert(value))
+            except InvalidArgumentError as e:
+                raise InvalidArgumentError("%s=%r: %s" % (name, value, e)) from None
     except BaseException:
         _c.tubo_pool_options_free(handle)
         raise
