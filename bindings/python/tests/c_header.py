@@ -127,10 +127,10 @@ def _type(text):
     return " ".join(words), depth
 
 
-def _enum(m, header):
-    header.enums.add(m.group(2))
+def _enum(name, body, header):
+    header.enums.add(name)
     value = -1
-    for item in filter(None, (i.strip() for i in m.group(1).split(","))):
+    for item in filter(None, (i.strip() for i in body.split(","))):
         name, _, expr = (p.strip() for p in item.partition("="))
         value = _int(expr, header.constants) if expr else value + 1
         if value is None:
@@ -152,7 +152,8 @@ def _prototype(m, header):
 
 # A file-level statement, whitespace collapsed: what it may be, first match wins.
 _DECLARATIONS = [
-    (r"typedef enum (?:\w+ )?\{(.*)\} (\w+)", _enum),
+    (r"typedef enum (?:\w+ )?\{(.*)\} (\w+)", lambda m, header: _enum(m[2], m[1], header)),
+    (r"enum (\w+) ?\{(.*)\}", lambda m, header: _enum(m[1], m[2], header)),
     (r"typedef struct (\w+) (\w+)", lambda m, header: header.opaque.add(m.group(2))),
     (r"typedef struct (?:\w+ )?\{(.*)\} (\w+)", _struct),
     (r"typedef .*\( ?\* ?(\w+) ?\) ?\(.*\)", lambda m, header: header.fn_types.add(m.group(1))),

@@ -33,3 +33,20 @@ def open_fds():
 
 def python():
     return sys.executable
+
+
+def children():
+    """The pids of this process's children (from /proc), sorted."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+            found.append(int(entry))
+    return sorted(found)

@@ -29,6 +29,12 @@
 - ``Command`` (the exec start method), ``DEVNULL``, ``INHERIT``, ``PIPE``:
   ``tubo/command.py``.
 - ``take_connection``, the worker side of contract 2: ``tubo/channel.py``.
+- ``Pool`` (``multiprocessing.Pool``'s API; a worker that dies fails only
+  its own task, ``WorkerDiedError``): ``tubo/pool.py``;
+  ``ProcessPoolExecutor`` (``concurrent.futures``'): ``tubo/futures.py``;
+  both over ``BytesPool`` (the C pool for byte tasks, ``PoolTask``):
+  ``tubo/bytes_pool.py``. ``serve_pool_tasks``, the worker side of the pool
+  protocol (contract 4): ``tubo/pool_worker.py``.
 - Exceptions, one per C error code: ``tubo/errors.py``. End of stream is
   ``EOFError``.
 - The C ABI's functions and codes, declared to ctypes: ``tubo/_lib.py``;
@@ -39,6 +45,7 @@ then the system loader; its major version is checked at import.
 """
 from tubo import _lib
 from tubo._wait import wait
+from tubo.bytes_pool import BytesPool, PoolTask
 from tubo.channel import take_connection
 from tubo.command import DEVNULL, INHERIT, PIPE, Command
 from tubo.connection import Connection, Pipe
@@ -48,6 +55,9 @@ from tubo.errors import (BadLengthError, BufferTooShort, BufferTooSmallError, Ca
                          SpawnNotADirectoryError, SpawnPermissionError, SystemCallError,
                          TaskFailedError, TruncatedMessageError, TuboError, TuboTimeoutError,
                          WorkerDiedError)
+from tubo.futures import ProcessPoolExecutor
+from tubo.pool import AsyncResult, Pool
+from tubo.pool_worker import serve_pool_tasks
 from tubo.process import Process, active_children, current_process
 
 __version__ = "1.2.0"
@@ -57,12 +67,13 @@ library_path = _lib.library_path
 """How libtubo.so.1 was found (a path, or the soname for the system loader)."""
 
 __all__ = [
-    "BadLengthError", "BufferTooShort", "BufferTooSmallError", "CancelledError", "ChannelError",
-    "ClosedError",
+    "AsyncResult", "BadLengthError", "BufferTooShort", "BufferTooSmallError", "BytesPool",
+    "CancelledError", "ChannelError", "ClosedError",
     "Command", "Connection", "DEVNULL", "INHERIT", "InvalidArgumentError",
-    "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "PIPE", "Pipe", "Process",
+    "MessageTooLargeError", "NoMemoryError", "PeerClosedError", "PIPE", "Pipe", "Pool",
+    "PoolTask", "Process", "ProcessPoolExecutor",
     "SpawnError", "SpawnFileNotFoundError", "SpawnNotADirectoryError", "SpawnPermissionError",
     "SystemCallError", "TaskFailedError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
     "WorkerDiedError",
-    "active_children", "current_process", "take_connection", "wait",
+    "active_children", "current_process", "serve_pool_tasks", "take_connection", "wait",
 ]

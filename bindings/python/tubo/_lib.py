@@ -205,6 +205,44 @@ _declare("tubo_wait_set_wait", c_int, P(c_size_t), c_void_p, P(c_uint64), c_size
          ERR)
 
 
+# The worker pool (capi/tubo_pool.h).
+POOL_WORKERS = 1
+POOL_MAX_IN_FLIGHT = 2
+POOL_PREFETCH = 3
+POOL_MAX_TASKS_PER_WORKER = 4
+POOL_MAX_WORKER_RSS_BYTES = 5
+POOL_RETRIES = 6
+POOL_TASK_TIMEOUT_MS = 7
+POOL_MAX_START_FAILURES = 8
+POOL_RESTART_DELAY_MS = 9
+POOL_MAX_RESTART_DELAY_MS = 10
+
+
+_declare("tubo_worker_start_new_exec", c_int, HANDLE_OUT, c_char_p, ERR)
+_declare("tubo_worker_start_arg", c_int, c_void_p, c_char_p, ERR)
+_declare("tubo_worker_start_env_set", c_int, c_void_p, c_char_p, c_char_p, ERR)
+_declare("tubo_worker_start_working_directory", c_int, c_void_p, c_char_p, ERR)
+_declare("tubo_worker_start_capture_stderr", c_int, c_void_p, c_int, ERR)
+_declare("tubo_worker_start_free", None, c_void_p)
+_declare("tubo_pool_options_new", c_int, HANDLE_OUT, ERR)
+_declare("tubo_pool_options_set", c_int, c_void_p, c_int, c_int64, ERR)
+_declare("tubo_pool_options_free", None, c_void_p)
+_declare("tubo_pool_new", c_int, HANDLE_OUT, c_void_p, c_void_p, ERR)
+_declare("tubo_pool_submit", c_int, HANDLE_OUT, c_void_p, c_void_p, c_size_t, c_int64, ERR)
+_declare("tubo_pool_close", c_int, c_void_p, ERR)
+_declare("tubo_pool_terminate", None, c_void_p)
+_declare("tubo_pool_free", None, c_void_p)
+_declare("tubo_pool_workers", c_int, c_void_p)
+_declare("tubo_pool_worker_pids", c_size_t, c_void_p, P(c_int), c_size_t)
+_declare("tubo_pool_notify_fd", c_int, c_void_p)
+_declare("tubo_task_id", c_uint64, c_void_p)
+_declare("tubo_task_done", c_int, c_void_p)
+_declare("tubo_task_wait", c_int, c_void_p, c_int64)
+_declare("tubo_task_result", c_int, P(P(Bytes)), c_void_p, ERR)
+_declare("tubo_task_cancel", c_int, c_void_p)
+_declare("tubo_task_free", None, c_void_p)
+
+
 def version():
     """The loaded library's version as a string, e.g. ``"1.0.0"``."""
     return lib.tubo_version_string().decode()

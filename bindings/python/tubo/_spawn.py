@@ -108,7 +108,7 @@ def _preparation_data():
 importing_main = None
 
 _MAIN_GUARD_MESSAGE = (
-    "a tubo.Process was started while this child process was importing the parent's main "
+    "%s while this child process was importing the parent's main "
     "module %s to find its target: that module starts processes at its top level, which "
     "would run again in every child and start a process from each. Put the code that starts "
     "processes under `if __name__ == '__main__':` in %s, so that it runs only in the parent "
@@ -149,9 +149,16 @@ def start(process):
         raise
 
 
-def _start(process, pickler_box):
+def check_main_guard(what):
+    """Raises ``RuntimeError`` (naming ``what``, e.g. "a tubo.Pool was
+    created") if this is a child importing its parent's main module, which
+    then starts processes at its top level (see ``importing_main``)."""
     if importing_main:
-        raise RuntimeError(_MAIN_GUARD_MESSAGE % (importing_main, importing_main))
+        raise RuntimeError(_MAIN_GUARD_MESSAGE % (what, importing_main, importing_main))
+
+
+def _start(process, pickler_box):
+    check_main_guard("a tubo.Process was started")
     prep = pickle.dumps(_preparation_data(), protocol=pickle.HIGHEST_PROTOCOL)
     buf = io.BytesIO()
     pickler = _ArgPickler(buf)
