@@ -195,6 +195,7 @@ enum tubo_pool_option {
 /**
  * @brief New options with every default.
  * @param out receives the options (caller frees them with `tubo_pool_options_free`).
+ * @param err optional error output.
  * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL), `TUBO_E_NO_MEMORY`.
  */
 int tubo_pool_options_new(tubo_pool_options **out, tubo_error **err);
