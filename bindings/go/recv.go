@@ -48,30 +48,52 @@ func (e *End) Recv() ([]byte, error) {
 	return e.RecvContext(context.Background())
 }
 
-// receive runs one receive (try: a non-blocking attempt with e.mu held,
-// reporting ErrTimeout when no whole message is there yet) until it is done,
-// parked between attempts; it gives up when ctx is done or the read deadline
-// passes.
-func (e *End) receive(ctx context.Context, try func() error) error {
+// receive runs one receive (try: an attempt with e.mu held that waits in
+// the C library at most the milliseconds it is given, reporting ErrTimeout
+// when no whole message is there by then) until it is done, parked on the
+// netpoller between attempts; it gives up when ctx is done or the read
+// deadline passes.
+//
+// Each attempt first waits up to recvSpinMs in the C library, woken by the
+// kernel as soon as bytes arrive: a reply that comes within a round trip, or
+// the rest of a message already under way, costs no netpoller wake-up
+// (which doubles a small round trip when both peers share one CPU). Only a
+// longer wait parks the goroutine and frees its thread; Close and a
+// cancelled ctx take effect within that bound.
+func (e *End) receive(ctx context.Context, try func(timeoutMs C.int64_t) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	e.rmu.Lock()
 	defer e.rmu.Unlock()
 	w, deadline, err := e.waiter(false)
 	if err != nil {
 		return err
 	}
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
 	return w.wait(ctx, deadline, "recv", func() (bool, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		if e.h == nil {
+		if e.h == nil || e.closing {
 			return false, closedError("end")
 		}
-		err := try()
+		ms := C.int64_t(recvSpinMs)
+		if left := deadlineMs(deadline); left >= 0 && left < ms {
+			ms = left
+		}
+		err := try(ms)
 		if isCTimeout(err) {
 			return false, nil // not whole yet: the End keeps what arrived
 		}
 		return true, err
 	})
 }
+
+// recvSpinMs bounds how long one receive attempt waits in the C library
+// (holding a thread and the End) before the goroutine parks on the netpoller.
+const recvSpinMs = 1
 
 // isCTimeout reports whether err is the C library's timeout (a receive or
 // send with timeout 0 that could not finish).
@@ -163,8 +185,8 @@ func (e *End) recvGrowing(timeoutMs C.int64_t) ([]byte, error) {
 // for Recv.
 func (e *End) RecvInto(buf []byte) (int, error) {
 	var n int
-	err := e.receive(context.Background(), func() (err error) {
-		n, err = e.recvInto(buf, 0)
+	err := e.receive(context.Background(), func(ms C.int64_t) (err error) {
+		n, err = e.recvInto(buf, ms)
 		return err
 	})
 	return n, err
@@ -198,8 +220,8 @@ func (e *End) recvInto(buf []byte, timeoutMs C.int64_t) (int, error) {
 // next receive continues that message, so nothing is lost or repeated.
 func (e *End) RecvContext(ctx context.Context) ([]byte, error) {
 	var m []byte
-	err := e.receive(ctx, func() (err error) {
-		m, err = e.recv(0)
+	err := e.receive(ctx, func(ms C.int64_t) (err error) {
+		m, err = e.recv(ms)
 		return err
 	})
 	if err != nil {
