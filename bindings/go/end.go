@@ -63,6 +63,7 @@ type End struct {
 	// first wait that needs it (end_wait.go). Deadlines are under mu.
 	rmu, wmu      sync.Mutex
 	rw, ww        *netWait
+	recvHot       bool // the last receive took less than recvSpinMs (under rmu)
 	readDeadline  time.Time
 	writeDeadline time.Time
 	sets          map[*WaitSet]uint64 // the WaitSets watching this End, and its key there

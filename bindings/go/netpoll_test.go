@@ -274,8 +274,10 @@ func TestAHundredWorkersWithoutAHundredThreads(t *testing.T) {
 		setDone <- keys
 	}()
 	parked()
+	// A thread per waiting goroutine would be 51 more; the runtime keeps a
+	// few idle threads from the spawns and the first receives.
 	now := threads(t)
-	if now-base > 20 {
+	if now-base >= n/2 {
 		t.Fatalf("%d OS threads with %d goroutines waiting (%d before)", now, n/2+1, base)
 	}
 	t.Logf("%d OS threads with %d goroutines waiting on %d ends and %d processes (%d before)", now, n/2+1, n, n, base)

@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"time"
 	"unsafe"
 )
 
@@ -54,12 +55,14 @@ func (e *End) Recv() ([]byte, error) {
 // netpoller between attempts; it gives up when ctx is done or the read
 // deadline passes.
 //
-// Each attempt first waits up to recvSpinMs in the C library, woken by the
-// kernel as soon as bytes arrive: a reply that comes within a round trip, or
-// the rest of a message already under way, costs no netpoller wake-up
-// (which doubles a small round trip when both peers share one CPU). Only a
-// longer wait parks the goroutine and frees its thread; Close and a
-// cancelled ctx take effect within that bound.
+// An End whose last receive completed within recvSpinMs (a request-reply
+// loop, a stream) waits first up to recvSpinMs in the C library, woken by
+// the kernel as soon as bytes arrive: such a reply costs no netpoller
+// wake-up (which doubles a small round trip when both peers share one CPU).
+// An End that waited longer last time (a worker idle for a while) parks at
+// once, so idle receivers hold no threads. After a netpoller wake, the
+// attempt waits up to recvSpinMs for the rest of a message under way. Close
+// and a cancelled ctx take effect within that bound.
 func (e *End) receive(ctx context.Context, try func(timeoutMs C.int64_t) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -73,13 +76,19 @@ func (e *End) receive(ctx context.Context, try func(timeoutMs C.int64_t) error) 
 	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
-	return w.wait(ctx, deadline, "recv", func() (bool, error) {
+	start := time.Now()
+	first := true
+	err = w.wait(ctx, deadline, "recv", func() (bool, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if e.h == nil || e.closing {
 			return false, closedError("end")
 		}
 		ms := C.int64_t(recvSpinMs)
+		if first && !e.recvHot {
+			ms = 0 // an End that waited long last time parks at once
+		}
+		first = false
 		if left := deadlineMs(deadline); left >= 0 && left < ms {
 			ms = left
 		}
@@ -89,6 +98,8 @@ func (e *End) receive(ctx context.Context, try func(timeoutMs C.int64_t) error) 
 		}
 		return true, err
 	})
+	e.recvHot = time.Since(start) < recvSpinMs*time.Millisecond
+	return err
 }
 
 // recvSpinMs bounds how long one receive attempt waits in the C library
