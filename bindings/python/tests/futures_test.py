@@ -3,7 +3,6 @@
 max_tasks_per_child, initializer; and a worker killed mid-task fails only
 its own future with WorkerDiedError where the standard executor breaks."""
 import concurrent.futures
-import gc
 import multiprocessing
 import os
 import signal
@@ -110,19 +109,7 @@ class MatchesConcurrentFuturesTest(unittest.TestCase):
                 ex.submit(square, 1)
 
 
-class ExecutorTest(unittest.TestCase):
-    def setUp(self):
-        self.fds = testing.open_fds()
-        self.children = testing.children()
-
-    def tearDown(self):
-        gc.collect()
-        self.assertEqual(testing.open_fds(), self.fds)
-        deadline = time.monotonic() + 10
-        while testing.children() != self.children and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertEqual(testing.children(), self.children)
-
+class ExecutorTest(testing.LeakCheck, unittest.TestCase):
     def test_a_killed_worker_fails_only_its_future(self):
         with tubo.ProcessPoolExecutor(2) as ex:
             futures = [ex.submit(kills_itself_on, i) for i in range(8)]

@@ -4,7 +4,6 @@ remote traceback; then what multiprocessing cannot do: a task that SIGKILLs
 its worker fails alone with WorkerDiedError and the pool goes on. Also
 recycling (maxtasksperchild), initializer, terminate/close/join, the context
 manager, lazy imap, the __main__ guard, and no leaked fds or children."""
-import gc
 import itertools
 import multiprocessing
 import os
@@ -198,19 +197,7 @@ class MatchesMultiprocessingTest(unittest.TestCase):
         self.assertEqual(got, expected)
 
 
-class PoolTest(unittest.TestCase):
-    def setUp(self):
-        self.fds = testing.open_fds()
-        self.children = testing.children()
-
-    def tearDown(self):
-        gc.collect()
-        self.assertEqual(testing.open_fds(), self.fds)
-        deadline = time.monotonic() + 10
-        while testing.children() != self.children and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertEqual(testing.children(), self.children)
-
+class PoolTest(testing.LeakCheck, unittest.TestCase):
     def test_a_task_that_kills_its_worker_fails_alone(self):
         with tubo.Pool(2) as p:
             results = [p.apply_async(kills_itself_on, (i, 3)) for i in range(8)]

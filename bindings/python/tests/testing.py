@@ -1,6 +1,8 @@
 """Helpers shared by the binding's tests: runfiles paths and fd counting."""
+import gc
 import os
 import sys
+import time
 
 
 def runfile(path):
@@ -50,3 +52,20 @@ def children():
         if int(stat.rsplit(")", 1)[1].split()[1]) == me:
             found.append(int(entry))
     return sorted(found)
+
+
+class LeakCheck:
+    """A unittest.TestCase mixin: each test must leave the descriptors and the
+    children of this process as it found them (children get 10 s to be reaped)."""
+
+    def setUp(self):
+        self.fds = open_fds()
+        self.children = children()
+
+    def tearDown(self):
+        gc.collect()
+        self.assertEqual(open_fds(), self.fds)
+        deadline = time.monotonic() + 10
+        while children() != self.children and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(children(), self.children)

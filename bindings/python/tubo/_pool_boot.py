@@ -82,10 +82,4 @@ def main():
     initializer, initargs = pickle.loads(data["init"])
     if initializer is not None:
         initializer(*initargs)
-    code = serve_pool_tasks(run_task)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    sys.exit(code)
+    _worker.exit_flushed(serve_pool_tasks(run_task))

@@ -104,7 +104,11 @@ def main():
     # This process is the one the parent named: current_process().name says so,
     # as in a multiprocessing child (logging's processName too).
     multiprocessing.current_process().name = process.name
-    code = _run(process)
+    exit_flushed(_run(process))
+
+
+def exit_flushed(code):
+    """Flushes stdout and stderr (ignoring their errors), then exits with code."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
