@@ -24,8 +24,14 @@
  *                    touched 4 KiB pages in the parent
  *   wait.N<n>        one epoll_wait (zero timeout) over n pipes, one of them
  *                    readable
+ *   pool.8B.d<D>     the traffic of a pool with nothing else: 2 forked echo
+ *                    workers, one pipe pair each, 8-byte framed tasks, at most
+ *                    D tasks sent to a worker and not answered; the parent
+ *                    waits with epoll, parses every result frame a read gave,
+ *                    and refills each worker's freed slots with one write;
+ *                    tasks/s
  *
- * Usage: raw_bench <tp|pp|spawn|wait|all> [--scale F]
+ * Usage: raw_bench <tp|pp|spawn|wait|pool|all> [--scale F]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -532,6 +538,105 @@ static void wait_bench(int n, long iters) {
 
 /* ------------------------------------------------------------------ main */
 
+/* ------------------------------------------------------------------ pool */
+
+typedef struct {
+  pid_t pid;
+  int task_fd, result_fd;
+  char buf[64 * 1024];
+  size_t end;
+  uint64_t next_expected; /* results come back in the order sent (FIFO) */
+  uint64_t sent[1024];    /* seq numbers in flight, a ring */
+  int head, count;
+} raw_worker_t;
+
+static void pool_bench(int workers, int depth, long n) {
+  raw_worker_t *w = calloc((size_t)workers, sizeof *w);
+  if (!w) die("calloc");
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) die("epoll_create1");
+  for (int i = 0; i < workers; i++) {
+    int t[2], r[2];
+    if (pipe2(t, O_CLOEXEC) || pipe2(r, O_CLOEXEC)) die("pipe2");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      close(t[1]);
+      close(r[0]);
+      for (int j = 0; j < i; j++) { /* else worker j never sees end of stream */
+        close(w[j].task_fd);
+        close(w[j].result_fd);
+      }
+      _exit(echo_loop(t[0], r[1]));
+    }
+    close(t[0]);
+    close(r[1]);
+    w[i].pid = pid;
+    w[i].task_fd = t[1];
+    w[i].result_fd = r[0];
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, r[0], &ev)) die("epoll_ctl");
+  }
+  uint64_t next = 0, done = 0;
+  char out[1024 * 12];
+  /* Sends worker i as many tasks as it has free slots, in one write. */
+#define REFILL(i)                                                            \
+  do {                                                                       \
+    size_t len = 0;                                                          \
+    while (w[i].count < depth && next < (uint64_t)n) {                       \
+      uint32_t be = htonl(8);                                                \
+      memcpy(out + len, &be, 4);                                             \
+      memcpy(out + len + 4, &next, 8);                                       \
+      len += 12;                                                             \
+      w[i].sent[(w[i].head + w[i].count++) % 1024] = next++;                 \
+    }                                                                        \
+    if (len && write_all(w[i].task_fd, out, len)) die("write task");         \
+  } while (0)
+  const uint64_t t0 = now_ns();
+  for (int i = 0; i < workers; i++) REFILL(i);
+  while (done < (uint64_t)n) {
+    struct epoll_event evs[64];
+    int k = epoll_wait(ep, evs, 64, -1);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      die("epoll_wait");
+    }
+    for (int e = 0; e < k; e++) {
+      raw_worker_t *x = &w[evs[e].data.u32];
+      ssize_t got = read(x->result_fd, x->buf + x->end, sizeof x->buf - x->end);
+      if (got <= 0) die("read result");
+      x->end += (size_t)got;
+      size_t pos = 0;
+      while (x->end - pos >= 12) {
+        uint32_t be;
+        uint64_t seq;
+        memcpy(&be, x->buf + pos, 4);
+        memcpy(&seq, x->buf + pos + 4, 8);
+        if (ntohl(be) != 8 || x->count == 0 || seq != x->sent[x->head]) die("wrong result");
+        x->head = (x->head + 1) % 1024;
+        x->count--;
+        pos += 12;
+        done++;
+      }
+      memmove(x->buf, x->buf + pos, x->end - pos);
+      x->end -= pos;
+      REFILL(evs[e].data.u32);
+    }
+  }
+  const double secs = (now_ns() - t0) / 1e9;
+#undef REFILL
+  for (int i = 0; i < workers; i++) {
+    close(w[i].task_fd);
+    int st;
+    if (waitpid(w[i].pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) die("worker");
+    close(w[i].result_fd);
+  }
+  close(ep);
+  free(w);
+  printf("c.pool.8B.d%d.rate %.0f tasks/s\n", depth, n / secs);
+  fflush(stdout);
+}
+
 static const size_t SIZES[] = {8, 64, 1024, 64 << 10, 1 << 20, 16 << 20};
 /* message counts per size at --scale 1 (~0.3-1 s each on a 2-vCPU VM) */
 static const long COUNTS[] = {1000000, 1000000, 500000, 20000, 1000, 64};
@@ -585,6 +690,11 @@ int main(int argc, char **argv) {
     wait_bench(1, it);
     wait_bench(64, it);
     wait_bench(1024, it);
+  }
+  if (all || !strcmp(what, "pool")) {
+    long n = scaled(100000, 2000);
+    pool_bench(2, 2, n); /* the pool's default: a task running and one read ahead */
+    pool_bench(2, 16, n);
   }
   return 0;
 }

@@ -141,7 +141,7 @@ absl::StatusOr<Task> Pool::SubmitTo(std::string_view input, absl::Duration timeo
   task->id = core_->next_id++;
   ++core_->in_flight;
   core_->pending.push_back(task);
-  core_->Wake();
+  core_->WakeForTask();
   return Task(core_, std::move(task));
 }
 

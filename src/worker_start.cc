@@ -79,10 +79,30 @@ absl::Status CheckWorkerStart(const WorkerStart& start) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// One direction of a worker's channels over a stream socket pair rather than
+// a pipe: a send on a socket refuses SIGPIPE per call (MSG_NOSIGNAL), where a
+// pipe needs the thread's signal mask changed twice around every write, on
+// both sides of every task. The worker sees a descriptor it reads or writes
+// as it would a pipe's (contract 2); end of stream and a vanished peer behave
+// the same.
+absl::StatusOr<Pipe> OneWay() {
+  absl::StatusOr<DuplexPipe> pair = DuplexPipe::Create();
+  if (!pair.ok()) return pair.status();
+  absl::StatusOr<OwnedFd> reader = pair->first.Release();
+  if (!reader.ok()) return reader.status();
+  absl::StatusOr<OwnedFd> writer = pair->second.Release();
+  if (!writer.ok()) return writer.status();
+  return Pipe{ReadEnd(std::move(*reader)), WriteEnd(std::move(*writer))};
+}
+
+}  // namespace
+
 absl::StatusOr<LaunchedWorker> LaunchWorker(const WorkerStart& start) {
-  absl::StatusOr<Pipe> tasks = Pipe::Create();
+  absl::StatusOr<Pipe> tasks = OneWay();
   if (!tasks.ok()) return tasks.status();
-  absl::StatusOr<Pipe> results = Pipe::Create();
+  absl::StatusOr<Pipe> results = OneWay();
   if (!results.ok()) return results.status();
   LaunchedWorker launched;
   launched.tasks = std::move(tasks->writer);

@@ -18,8 +18,9 @@
 ///   (*pool)->Close().IgnoreError();                          // finish, join the workers
 /// @endcode
 ///
-/// **Failure semantics.** Each worker has its own pair of pipes (`tasks`,
-/// `results`) and is owned through a pidfd; the pool keeps, per worker, the
+/// **Failure semantics.** Each worker has its own two channels (`tasks`,
+/// `results`: Unix stream sockets used one way each, so that no send on either
+/// side needs SIGPIPE blocked around it) and is owned through a pidfd; the pool keeps, per worker, the
 /// FIFO of task ids it sent and has no answer for. Since a worker runs its
 /// tasks one at a time in the order they arrive (contract 4), when it dies
 /// the oldest of them is the one it was running:
@@ -280,7 +281,8 @@ class Pool {
 
  private:
   // The C ABI's notification descriptor (capi/tubo_pool.h) is written by
-  // this hook: `hook()` runs under the pool's lock each time a task is done.
+  // this hook: `hook()` runs under the pool's lock after tasks are done (once
+  // for all the results a supervisor round gave, once per other task).
   friend void internal::SetPoolDoneHook(Pool&, std::function<void()>);
   Pool(PoolOptions options, std::shared_ptr<internal::PoolCore> core,
        std::unique_ptr<internal::PoolSupervisor> supervisor);

@@ -21,7 +21,7 @@ void PoolCore::Wake() {
   } while (n < 0 && errno == EINTR);
 }
 
-void PoolCore::Finish(PoolTask& task, absl::StatusOr<Bytes> outcome) {
+void PoolCore::Finish(PoolTask& task, absl::StatusOr<Bytes> outcome, bool notify) {
   if (task.phase == PoolTask::Phase::kDone) return;
   task.phase = PoolTask::Phase::kDone;
   task.outcome = std::move(outcome);
@@ -31,6 +31,13 @@ void PoolCore::Finish(PoolTask& task, absl::StatusOr<Bytes> outcome) {
     task.on_done(task.id);
     task.on_done = nullptr;
   }
+  notify_due = true;
+  if (notify) NotifyDone();
+}
+
+void PoolCore::NotifyDone() {
+  if (!notify_due) return;
+  notify_due = false;
   if (on_any_done) on_any_done();
   cv.notify_all();
 }

@@ -101,6 +101,7 @@ void PoolSupervisor::Run() {
     bool work_left;
     {
       std::lock_guard<std::mutex> lock(core_->mu);
+      core_->NotifyDone();
       closing = core_->closing;
       terminating = core_->terminating;
       work_left = core_->in_flight > 0;
@@ -118,7 +119,20 @@ void PoolSupervisor::Run() {
       StartWorkers(closing);
       Dispatch();
     }
-    absl::StatusOr<std::vector<uint64_t>> ready = waits_.Wait(NextTimeout());
+    absl::Duration timeout = NextTimeout();
+    {
+      std::lock_guard<std::mutex> lock(core_->mu);
+      core_->NotifyDone();
+      core_->free_slots = FreeSlots();
+      core_->supervisor_waiting = true;
+      // A task submitted since Dispatch did not wake this thread: look again.
+      if (core_->free_slots > 0 && !core_->pending.empty()) timeout = absl::ZeroDuration();
+    }
+    absl::StatusOr<std::vector<uint64_t>> ready = waits_.Wait(timeout);
+    {
+      std::lock_guard<std::mutex> lock(core_->mu);
+      core_->supervisor_waiting = false;
+    }
     if (!ready.ok()) {
       // epoll_wait cannot fail on a valid set but for EINTR (retried below it);
       // should it, do not spin.
@@ -209,6 +223,9 @@ absl::Status PoolSupervisor::StartWorker() {
   w->tasks = std::move(launched->tasks);
   w->results = std::move(launched->results);
   w->err = std::move(launched->err);
+  // Task frames collect here during a round and leave in one write (Dispatch).
+  absl::Status sized = w->tasks.SetSendBufferSize(kDefaultSendBufferSize);
+  if (!sized.ok()) return sized;
   absl::Status added = waits_.Add(w->results, Key(w->serial, kResults));
   if (added.ok()) added = waits_.Add(w->process, Key(w->serial, kExit));
   if (added.ok() && w->err.is_open()) added = waits_.Add(w->err, Key(w->serial, kStderr));
@@ -246,9 +263,25 @@ void PoolSupervisor::StartFailed(const std::string& why) {
   restart_delay_ = std::min(restart_delay_ * 2, options_.max_restart_delay);
 }
 
+bool PoolSupervisor::Sendable(const Worker& w) const {
+  if (!w.ready || w.retiring || w.killed || w.send_failed) return false;
+  if (w.tasks.unsent_bytes() > w.batched) return false;  // a committed rest waits
+  return options_.max_tasks_per_worker == 0 || w.sent_total < options_.max_tasks_per_worker;
+}
+
+size_t PoolSupervisor::FreeSlots() const {
+  const size_t depth = static_cast<size_t>(1 + options_.prefetch);
+  size_t free = 0;
+  for (const auto& w : workers_) {
+    if (Sendable(*w) && w->sent.size() < depth) free += depth - w->sent.size();
+  }
+  return free;
+}
+
 void PoolSupervisor::Dispatch() {
   // Round by round, so that N idle workers get one task each before any gets
-  // a second one to read ahead.
+  // a second one to read ahead. The frames for one worker collect in its
+  // send buffer and leave together (SendBatch): one write per worker.
   for (size_t depth = 1; depth <= static_cast<size_t>(1 + options_.prefetch); ++depth) {
     bool sent_any = false;
     for (auto& w : workers_) {
@@ -256,6 +289,7 @@ void PoolSupervisor::Dispatch() {
     }
     if (!sent_any && depth > 1) break;
   }
+  for (auto& w : workers_) SendBatch(*w);
   for (auto& w : workers_) {
     if (options_.max_tasks_per_worker > 0 && w->sent_total >= options_.max_tasks_per_worker &&
         w->sent.empty()) {
@@ -265,19 +299,38 @@ void PoolSupervisor::Dispatch() {
 }
 
 bool PoolSupervisor::SendTo(Worker& w) {
-  if (!w.ready || w.retiring || w.killed || w.send_failed || w.tasks.unsent_bytes() > 0) {
-    return false;
-  }
-  if (options_.max_tasks_per_worker > 0 && w.sent_total >= options_.max_tasks_per_worker) {
-    return false;
-  }
+  if (!Sendable(w)) return false;
   std::shared_ptr<PoolTask> task;
   {
     std::lock_guard<std::mutex> lock(core_->mu);
     task = core_->TakePending();
   }
   if (task == nullptr) return false;
-  absl::StatusOr<bool> accepted = w.tasks.TrySend(EncodePoolTask(task->id, task->input));
+  std::string frame = EncodePoolTask(task->id, task->input);
+  // A header and the frame: what the send buffer takes for it.
+  const size_t size = frame.size() + 4;
+  if (w.batched + size <= w.tasks.send_buffer_size()) {
+    // Into the send buffer: it fits, so Send only copies it.
+    absl::Status buffered = w.tasks.Send(frame);
+    if (!buffered.ok()) {
+      std::deque<std::shared_ptr<PoolTask>> back{std::move(task)};
+      Requeue(back);
+      w.send_failed = true;
+      return false;
+    }
+    w.batched += size;
+    if (w.sent.empty()) w.front_since = absl::Now();
+    w.sent.push_back(std::move(task));
+    ++w.sent_total;
+    return true;
+  }
+  if (w.batched > 0) {
+    // Too big to join this batch: it goes first in the next round.
+    std::deque<std::shared_ptr<PoolTask>> back{std::move(task)};
+    Requeue(back);
+    return false;
+  }
+  absl::StatusOr<bool> accepted = w.tasks.TrySend(frame);
   if (!accepted.ok() || !*accepted) {
     std::deque<std::shared_ptr<PoolTask>> back{std::move(task)};
     Requeue(back);
@@ -295,6 +348,19 @@ bool PoolSupervisor::SendTo(Worker& w) {
     w.writable_watched = waits_.Add(w.tasks, Key(w.serial, kWritable)).ok();
   }
   return true;
+}
+
+void PoolSupervisor::SendBatch(Worker& w) {
+  if (w.batched == 0) return;
+  w.batched = 0;
+  absl::Status flushed = w.tasks.FlushFor(absl::ZeroDuration());
+  if (!flushed.ok() && ErrorOf(flushed) != Error::kTimeout) {
+    w.send_failed = true;  // its reader is gone: it is dying; its exit tells
+    return;
+  }
+  if (w.tasks.unsent_bytes() > 0 && !w.writable_watched) {
+    w.writable_watched = waits_.Add(w.tasks, Key(w.serial, kWritable)).ok();
+  }
 }
 
 void PoolSupervisor::Flush(Worker& w) {
@@ -330,7 +396,7 @@ void PoolSupervisor::Requeue(std::deque<std::shared_ptr<PoolTask>>& tasks) {
   tasks.clear();
 }
 
-void PoolSupervisor::ReadResults(Worker& w) {
+void PoolSupervisor::ReadResults(Worker& w, bool drain) {
   for (;;) {
     absl::StatusOr<std::optional<Bytes>> frame = w.results.RecvFor(absl::ZeroDuration());
     if (!frame.ok()) {
@@ -349,6 +415,9 @@ void PoolSupervisor::ReadResults(Worker& w) {
     }
     HandleResult(w, (*frame)->view());
     if (w.killed) return;
+    // What one read gave is parsed; asking the kernel again would find
+    // nothing most of the time (the wait set reports what comes later).
+    if (!drain && !EndReadiness::RecvReady(w.results)) return;
   }
 }
 
@@ -384,10 +453,11 @@ void PoolSupervisor::HandleResult(Worker& w, std::string_view bytes) {
   {
     std::lock_guard<std::mutex> lock(core_->mu);
     if (frame->status == PoolStatus::kDone) {
-      core_->Finish(*task, Bytes::Copy(frame->body));
+      core_->Finish(*task, Bytes::Copy(frame->body), /*notify=*/false);
     } else {
       core_->Finish(*task,
-                    WithError(absl::AbortedError(std::string(frame->body)), Error::kTaskFailed));
+                    WithError(absl::AbortedError(std::string(frame->body)), Error::kTaskFailed),
+                    /*notify=*/false);
     }
   }
   if (options_.max_worker_rss_bytes > 0 &&
@@ -453,7 +523,7 @@ void PoolSupervisor::CheckTimeouts() {
 
 void PoolSupervisor::HandleExit(Worker& w) {
   // Results it wrote before it died count: read every one that is there.
-  if (!w.killed && w.violation.empty()) ReadResults(w);
+  if (!w.killed && w.violation.empty()) ReadResults(w, /*drain=*/true);
   if (w.err.is_open()) ReadStderr(w);
   absl::StatusOr<ExitStatus> status = w.process.Wait();  // ready: does not block
   const std::string how = status.ok() ? status->ToString() : std::string(status.status().message());

@@ -55,13 +55,27 @@ struct PoolCore {
   uint64_t workers_started = 0;
   bool wake_pending = false;          // a byte sits in the wake pipe
   OwnedFd wake_write;                 // the wake pipe's write end
-  std::function<void()> on_any_done;  // called after every task done (SetPoolDoneHook)
+  std::function<void()> on_any_done;  // called after tasks are done (SetPoolDoneHook)
+  // The supervisor is about to wait, or waits, with `free_slots` tasks it
+  // could send at once: a submission wakes it only then. While it runs it
+  // dispatches before it waits, so a wake would be wasted.
+  bool supervisor_waiting = false;
+  size_t free_slots = 0;
+  bool notify_due = false;  // tasks were finished with notify = false
 
   // Wakes the supervisor (at most one byte in the pipe). Call under mu.
   void Wake();
-  // Gives `task` its final outcome, leaves the window, notifies. Call under
-  // mu; does nothing if the task is already done.
-  void Finish(PoolTask& task, absl::StatusOr<Bytes> outcome);
+  // Wakes the supervisor if a task just queued could be sent now. Call under mu.
+  void WakeForTask() {
+    if (supervisor_waiting && free_slots > 0) Wake();
+  }
+  // Gives `task` its final outcome, leaves the window, notifies the waiters
+  // (and on_any_done), or with `notify` false leaves that to `NotifyDone`, so
+  // that the supervisor wakes the waiters once for a whole round of results.
+  // Call under mu; does nothing if the task is already done.
+  void Finish(PoolTask& task, absl::StatusOr<Bytes> outcome, bool notify = true);
+  // Notifies for the tasks finished without it. Call under mu.
+  void NotifyDone();
   // Takes the oldest pending task that is not done and marks it sent, or
   // null. Call under mu.
   std::shared_ptr<PoolTask> TakePending();

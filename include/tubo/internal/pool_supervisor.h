@@ -55,6 +55,7 @@ class PoolSupervisor {
     std::deque<std::shared_ptr<PoolTask>> sent;  // sent, unanswered, oldest first
     absl::Time front_since;                      // when sent.front() started
     int sent_total = 0;
+    size_t batched = 0;  // bytes of task frames buffered by this round's Dispatch
   };
 
   PoolSupervisor(WorkerStart start, const PoolOptions& options, std::shared_ptr<PoolCore> core,
@@ -66,8 +67,17 @@ class PoolSupervisor {
   void StartFailed(const std::string& why);
   void Dispatch();
   bool SendTo(Worker& w);
+  // Writes what Dispatch buffered for `w`, without blocking; watches its
+  // `tasks` end for writability if some is left.
+  void SendBatch(Worker& w);
+  // The tasks the ready workers could be sent now (see PoolCore::free_slots).
+  size_t FreeSlots() const;
+  // True if `w` may be sent a task now (its window aside).
+  bool Sendable(const Worker& w) const;
   void Retire(Worker& w);
-  void ReadResults(Worker& w);
+  // Handles the result frames one read gives (all there are, to end of
+  // stream, if `drain`: the worker is gone).
+  void ReadResults(Worker& w, bool drain = false);
   void HandleResult(Worker& w, std::string_view frame);
   void HandleExit(Worker& w);
   void ReadStderr(Worker& w);
