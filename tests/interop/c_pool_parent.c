@@ -21,7 +21,7 @@
 #include "tubo.h"
 
 #define N_TASKS 50
-#define KILL_TASK 17
+#define KILL_TASK 25
 #define FAIL_TASK 33
 
 static const size_t kSizes[] = {0, 1, 7, 100, 4096, 65535, 65536, 65537, 102400};

@@ -24,7 +24,7 @@
 namespace {
 
 constexpr int kTasks = 50;
-constexpr int kKill = 17;
+constexpr int kKill = 25;
 constexpr int kFail = 33;
 const size_t kSizes[] = {0, 1, 7, 100, 4096, 65535, 65536, 65537, 102400};
 

@@ -13,9 +13,12 @@ the worker SIGKILL itself (X only makes tasks distinct).
 
 Each cell: a pool of 2 workers, the exec start method of the worker program,
 runs 50 tasks, submitted in order, i = 0..49:
-  - i = 17: "kill 17"; it must fail with the language's worker-died error
+  - i = 25: "kill 25"; it must fail with the language's worker-died error
     (C++ Error::kWorkerDied, C TUBO_E_WORKER_DIED, Go ErrWorkerDied, Python
-    WorkerDiedError) whose message starts "task <its id>:" and says "died";
+    WorkerDiedError) whose message starts "task <its id>:" and says "died".
+    Task 26 is a 100 KiB one, more than a pipe holds, so the one the pool
+    may have prefetched to the dying worker is cut off mid-frame and must
+    run elsewhere;
   - i = 33: "fail task 33 fails on purpose"; it must fail with the
     task-failed error whose message contains "task 33 fails on purpose";
   - every other i: "echo " + payload(i), where payload(i) has

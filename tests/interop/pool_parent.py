@@ -17,7 +17,7 @@ import sys
 
 import tubo
 
-TASKS, KILL, FAIL = 50, 17, 33
+TASKS, KILL, FAIL = 50, 25, 33
 SIZES = [0, 1, 7, 100, 4096, 65535, 65536, 65537, 102400]
 
 

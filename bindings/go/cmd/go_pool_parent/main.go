@@ -25,7 +25,7 @@ import (
 
 const (
 	numTasks = 50
-	killTask = 17
+	killTask = 25
 	failTask = 33
 )
 
