@@ -343,6 +343,36 @@ int tubo_task_cancel(tubo_task *task);
 /** @brief Frees the handle `task` (consumed): the task itself still runs. NULL is allowed. */
 void tubo_task_free(tubo_task *task);
 
+/**
+ * @brief A descriptor readable once the task is done, for event loops
+ * (`poll`, `epoll`, a language runtime's poller).
+ *
+ * An eventfd (close-on-exec) that belongs to the task: never read it or
+ * close it. It stays readable once the task is done, and stays open while
+ * any handle of the task, a wait set watching it, or its pool holds the
+ * task (copies of a handle made by the library share it). Created by the
+ * first call; the same one afterwards. C++: `Task::fd`.
+ *
+ * @param out receives the descriptor, on success only.
+ * @param task the task.
+ * @param err optional error output.
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL), `TUBO_E_SYSTEM`
+ *   (`eventfd`: out of descriptors). Since 1.2.
+ */
+int tubo_task_fd(int *out, const tubo_task *task, tubo_error **err);
+
+/**
+ * @brief Watches the pool task `task` in `set` under `key`: ready once the
+ * task is done, and for good after that, beside the ends and processes of
+ * the set (`tubo_wait_set_wait`). The set keeps the task alive (not its
+ * pool): `task` may be freed meanwhile.
+ *
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL, key in use, the task
+ *   already watched by the set), `TUBO_E_SYSTEM` (as `tubo_task_fd`). Since 1.2.
+ */
+int tubo_wait_set_add_task(tubo_wait_set *set, const tubo_task *task, uint64_t key,
+                           tubo_error **err);
+
 /* ------------------------------------------------------------------------ */
 /* The worker side                                                          */
 /* ------------------------------------------------------------------------ */

@@ -73,6 +73,13 @@ bool Task::Cancel() {
   return true;
 }
 
+absl::StatusOr<BorrowedFd> Task::fd() const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  absl::Status made = task_->EnsureDoneFd();
+  if (!made.ok()) return made;
+  return task_->done_fd.Borrow();
+}
+
 absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(WorkerStart start, const PoolOptions& options) {
   PoolOptions resolved = options;
   if (resolved.workers < 0) return BadOption(absl::StrCat("workers is ", resolved.workers));

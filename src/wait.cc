@@ -37,6 +37,7 @@
 #include "tubo/error.h"
 #include "tubo/internal/io.h"
 #include "tubo/internal/readiness.h"
+#include "tubo/pool.h"
 
 namespace tubo {
 namespace {
@@ -119,6 +120,8 @@ bool WaitSet::ReadyInUserSpace(const Entry& entry) {
     if (entry.out) return internal::EndReadiness::SendReady(end);
     return internal::EndReadiness::RecvReady(end);
   }
+  // A task: its eventfd is readable exactly when it is done.
+  if (entry.task != nullptr) return false;
   // Reaped (so always ready), detached or emptied: its wait returns at once.
   return !entry.process->owns_child();
 }
@@ -127,6 +130,7 @@ int WaitSet::CurrentFd(const Entry& entry) {
   if (entry.read != nullptr) return entry.read->fd().get();
   if (entry.write != nullptr) return entry.write->fd().get();
   if (entry.duplex != nullptr) return entry.duplex->fd().get();
+  if (entry.task != nullptr) return entry.fd;  // the set keeps it open
   return entry.process->pidfd().get();
 }
 
@@ -195,6 +199,15 @@ absl::Status WaitSet::AddWritable(DuplexEnd& end, uint64_t key) {
   entry.duplex = &end;
   entry.out = true;
   return AddFd(end.fd().get(), key, entry);
+}
+
+absl::Status WaitSet::Add(const Task& task, uint64_t key) {
+  if (!task.valid()) return ClosedError(key, "the task handle is empty");
+  absl::StatusOr<BorrowedFd> fd = task.fd();
+  if (!fd.ok()) return fd.status();
+  Entry entry;
+  entry.task = task.task_;
+  return AddFd(fd->get(), key, entry);
 }
 
 absl::Status WaitSet::Add(Process& process, uint64_t key) {

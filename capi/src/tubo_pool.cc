@@ -337,6 +337,28 @@ TUBO_EXPORT int tubo_task_result(tubo_bytes** out, const tubo_task* task, tubo_e
   });
 }
 
+TUBO_EXPORT int tubo_task_fd(int* out, const tubo_task* task, tubo_error** err) {
+  constexpr const char* fn = "tubo_task_fd";
+  return Guard(err, fn, [&] {
+    TUBO_REQUIRE(out, fn);
+    TUBO_REQUIRE(task, fn);
+    absl::StatusOr<tubo::BorrowedFd> fd = task->task.fd();
+    if (!fd.ok()) return FromStatus(err, fd.status());
+    *out = fd->get();
+    return Ok(err);
+  });
+}
+
+TUBO_EXPORT int tubo_wait_set_add_task(tubo_wait_set* set, const tubo_task* task, uint64_t key,
+                                       tubo_error** err) {
+  constexpr const char* fn = "tubo_wait_set_add_task";
+  return Guard(err, fn, [&] {
+    TUBO_REQUIRE(set, fn);
+    TUBO_REQUIRE(task, fn);
+    return FromStatus(err, set->set.Add(task->task, key));
+  });
+}
+
 TUBO_EXPORT int tubo_task_cancel(tubo_task* task) {
   if (task == nullptr) return 0;
   try {

@@ -195,9 +195,20 @@ class Task {
   /// `Error::kCancelled` and returns true. Returns false if it was already
   /// sent (it will run) or is done.
   bool Cancel();
+  /// A descriptor readable once the task is done, for event loops (poll,
+  /// epoll, another library's loop); a `WaitSet` takes the task itself
+  /// (`WaitSet::Add(const Task&, key)`). Borrowed: an eventfd (close-on-exec)
+  /// that belongs to the task, shared by every copy of the handle and closed
+  /// when the last of them and the pool let go of the task; never read it or
+  /// close it. Created by the first call (a task not waited for this way
+  /// costs no descriptor); the same one afterwards. It stays readable once
+  /// the task is done. Errors: `Error::kSystem` from `eventfd` (EMFILE: out
+  /// of descriptors). C: `tubo_task_fd`.
+  absl::StatusOr<BorrowedFd> fd() const;
 
  private:
   friend class Pool;
+  friend class WaitSet;
   Task(std::shared_ptr<internal::PoolCore> core, std::shared_ptr<internal::PoolTask> task)
       : core_(std::move(core)), task_(std::move(task)) {}
   std::shared_ptr<internal::PoolCore> core_;

@@ -62,6 +62,7 @@
 #include "tubo/internal/requires_cxx17.h"  // first: a clear error in C++14 and older
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -73,6 +74,8 @@
 #include "tubo/process.h"
 
 namespace tubo {
+
+class Task;
 
 /// @brief A set of ends and processes to wait on together.
 class WaitSet {
@@ -103,6 +106,13 @@ class WaitSet {
   /// always ready. Errors as for the `ReadEnd` overload (`Error::kClosed` for
   /// an empty or detached handle).
   absl::Status Add(Process& process, uint64_t key);
+  /// Watches the pool task `task` under `key`: ready once it is done (a
+  /// result or an error; `Task::Result` then returns at once), and ready for
+  /// good after that. The set keeps the task alive (not its pool), and uses
+  /// its descriptor (`Task::fd`, created now if needed). Errors as for the
+  /// `ReadEnd` overload (`Error::kClosed` for an empty handle), and those of
+  /// `Task::fd`.
+  absl::Status Add(const Task& task, uint64_t key);
 
   /// Stops watching what was added under `key`, and deletes the epoll
   /// registration of the descriptor it added (see the file comment). Errors:
@@ -134,12 +144,15 @@ class WaitSet {
   absl::StatusOr<std::vector<uint64_t>> Wait(absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  // What one key refers to. Exactly one of the pointers is set.
+  // What one key refers to. Exactly one of the pointers (or `task`) is set.
   struct Entry {
     ReadEnd* read = nullptr;
     WriteEnd* write = nullptr;
     DuplexEnd* duplex = nullptr;  // watched for receiving, or writability if `out`
     Process* process = nullptr;
+    // A pool task (an internal::PoolTask), kept alive so that its done
+    // descriptor, `fd`, stays open.
+    std::shared_ptr<const void> task;
     bool out = false;  // watched for writability (EPOLLOUT)
     // The descriptor registered with epoll (the end's fd or the pidfd), or -1
     // for a process already reaped when it was added.

@@ -2,10 +2,15 @@
 // internal/pool_core.h).
 #include "tubo/internal/pool_core.h"
 
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "tubo/error.h"
+#include "tubo/internal/io.h"
 
 namespace tubo {
 namespace internal {
@@ -21,11 +26,34 @@ void PoolCore::Wake() {
   } while (n < 0 && errno == EINTR);
 }
 
+namespace {
+
+// Makes the eventfd `fd` readable (its counter stays above zero: nobody reads it).
+void Signal(int fd) {
+  const uint64_t one = 1;
+  ssize_t n;
+  do {
+    n = ::write(fd, &one, sizeof one);
+  } while (n < 0 && errno == EINTR);
+}
+
+}  // namespace
+
+absl::Status PoolTask::EnsureDoneFd() {
+  if (done_fd.valid()) return absl::OkStatus();
+  const int fd = OffStdio(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (fd < 0) return SystemError(errno, absl::StrCat("task ", id, ": eventfd"));
+  done_fd = OwnedFd::Adopt(fd);
+  if (phase == Phase::kDone) Signal(fd);
+  return absl::OkStatus();
+}
+
 void PoolCore::Finish(PoolTask& task, absl::StatusOr<Bytes> outcome, bool notify) {
   if (task.phase == PoolTask::Phase::kDone) return;
   task.phase = PoolTask::Phase::kDone;
   task.outcome = std::move(outcome);
   std::string().swap(task.input);
+  if (task.done_fd.valid()) Signal(task.done_fd.get());
   --in_flight;
   if (task.on_done) {
     task.on_done(task.id);

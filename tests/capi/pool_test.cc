@@ -2,7 +2,8 @@
 // C workers served by tubo_pool_serve for the self, exec and fork start
 // methods; a failing task; a SIGKILLed worker blamed exactly; cancel; close
 // and terminate; task timeout; start failures; option errors; the notify
-// descriptor; no leaked descriptors or children.
+// descriptor; a task's own descriptor and a task in a wait set beside an
+// end; no leaked descriptors or children.
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
@@ -289,6 +290,51 @@ TEST(Pool, NotifyFdIsReadableWhenATaskIsDone) {
   tubo_task_free(t);
   tubo_pool_free(pool);
   EXPECT_EQ(tubo_pool_notify_fd(nullptr), -1);
+}
+
+TEST(Pool, TaskFdAndWaitSetReportATaskWhenItIsDone) {
+  tubo_pool* pool = MakePool(Start::kSelf, 1);
+  tubo_wait_set* set = nullptr;
+  Err err;
+  ASSERT_EQ(tubo_wait_set_new(&set, &err), TUBO_OK) << err.msg();
+  tubo_end* r = nullptr;
+  tubo_end* w = nullptr;
+  ASSERT_EQ(tubo_pipe_new(&r, &w, &err), TUBO_OK) << err.msg();
+  ASSERT_EQ(tubo_wait_set_add_end(set, r, 1, &err), TUBO_OK) << err.msg();
+
+  tubo_task* slow = Submit(pool, "sleep 200");
+  int fd = -1;
+  ASSERT_EQ(tubo_task_fd(&fd, slow, &err), TUBO_OK) << err.msg();
+  ASSERT_GE(fd, 3);
+  int again = -1;
+  ASSERT_EQ(tubo_task_fd(&again, slow, nullptr), TUBO_OK);
+  EXPECT_EQ(again, fd) << "one descriptor per task";
+  ASSERT_EQ(tubo_wait_set_add_task(set, slow, 2, &err), TUBO_OK) << err.msg();
+  EXPECT_EQ(tubo_wait_set_add_task(set, slow, 3, nullptr), TUBO_E_INVALID_ARGUMENT);
+  tubo_task_free(slow);  // the set keeps the task (and its descriptor)
+
+  uint64_t keys[4];
+  size_t n = 99;
+  ASSERT_EQ(tubo_wait_set_wait(&n, set, keys, 4, 20, &err), TUBO_OK) << err.msg();
+  EXPECT_EQ(n, 0u) << "nothing ready while the task runs";
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 0);
+  ASSERT_EQ(tubo_wait_set_wait(&n, set, keys, 4, 10000, &err), TUBO_OK) << err.msg();
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(keys[0], 2u);
+  EXPECT_EQ(::poll(&p, 1, 0), 1);
+  ASSERT_EQ(tubo_wait_set_wait(&n, set, keys, 4, 0, &err), TUBO_OK);
+  EXPECT_EQ(n, 1u) << "a done task stays ready";
+  ASSERT_EQ(tubo_wait_set_remove(set, 2, &err), TUBO_OK) << err.msg();
+
+  EXPECT_EQ(tubo_task_fd(&fd, nullptr, nullptr), TUBO_E_INVALID_ARGUMENT);
+  EXPECT_EQ(tubo_task_fd(nullptr, nullptr, nullptr), TUBO_E_INVALID_ARGUMENT);
+  EXPECT_EQ(tubo_wait_set_add_task(set, nullptr, 5, nullptr), TUBO_E_INVALID_ARGUMENT);
+  EXPECT_EQ(tubo_wait_set_add_task(nullptr, nullptr, 5, nullptr), TUBO_E_INVALID_ARGUMENT);
+  tubo_end_free(r);
+  tubo_end_free(w);
+  tubo_wait_set_free(set);
+  tubo_pool_free(pool);
 }
 
 TEST(Pool, OptionErrorsNameTheOption) {

@@ -1,9 +1,15 @@
 // Pool basics: every start method round-trips, Map keeps order,
 // MapUnordered does not wait for the slow, the window bounds what is in
 // flight, a failed task keeps its worker, Submit is safe from many threads,
-// and a standard-library Python worker serves a C++ pool (contract 4).
+// a standard-library Python worker serves a C++ pool (contract 4), and tasks
+// wait in a WaitSet beside ends and processes.
 #include "tubo/pool.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <string>
@@ -15,6 +21,8 @@
 #include "tests/pool/workers.h"
 #include "tests/test_util.h"
 #include "tubo/error.h"
+#include "tubo/pipe.h"
+#include "tubo/wait.h"
 
 namespace {
 
@@ -57,6 +65,92 @@ void RoundTrip(WorkerStart start) {
 TEST(Pool, RoundTripSelf) { RoundTrip(WorkerStart::Self("pool_worker")); }
 TEST(Pool, RoundTripExec) { RoundTrip(WorkerStart::Exec(kExecWorker)); }
 TEST(Pool, RoundTripFork) { RoundTrip(WorkerStart::Fork(pool_test::ForkWorker)); }
+
+// One wait over a task, an end and a process: each is reported when it, and
+// only it, is ready; a task done before it was added is ready at once; its
+// descriptor works with poll; it is closed once no handle or set holds it.
+TEST(Pool, TasksWaitInAWaitSetWithEndsAndProcesses) {
+  PoolOptions options;
+  options.workers = 1;
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  absl::StatusOr<tubo::WaitSet> set = tubo::WaitSet::Create();
+  ASSERT_TRUE(set.ok()) << set.status();
+  absl::StatusOr<tubo::Pipe> pipe = tubo::Pipe::Create();
+  ASSERT_TRUE(pipe.ok());
+  ASSERT_TRUE(set->Add(pipe->reader, 1).ok());
+
+  absl::StatusOr<tubo::Task> slow = pool->Submit("sleep 300");
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  ASSERT_TRUE(set->Add(*slow, 2).ok());
+  absl::StatusOr<std::vector<uint64_t>> ready = set->Wait(absl::Milliseconds(50));
+  ASSERT_TRUE(ready.ok());
+  EXPECT_TRUE(ready->empty()) << "nothing is ready while the task runs";
+
+  ASSERT_TRUE(pipe->writer.Send("ping").ok());
+  ready = set->Wait(absl::Seconds(10));
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(*ready, std::vector<uint64_t>{1}) << "the end, not the running task";
+  ASSERT_TRUE(pipe->reader.Recv().ok());
+
+  ready = set->Wait(absl::Seconds(30));
+  ASSERT_TRUE(ready.ok());
+  ASSERT_EQ(*ready, std::vector<uint64_t>{2});
+  EXPECT_TRUE(slow->done());
+  absl::StatusOr<tubo::Bytes> result = slow->Result();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->str(), "slept");
+  ready = set->Wait(absl::ZeroDuration());
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(*ready, std::vector<uint64_t>{2}) << "a done task stays ready";
+  EXPECT_FALSE(set->Add(*slow, 3).ok()) << "one task, one key";
+  ASSERT_TRUE(set->Remove(2).ok());
+
+  // Failed and crashed tasks are done too.
+  absl::StatusOr<tubo::Task> killer = pool->Submit("kill waitset");
+  ASSERT_TRUE(killer.ok());
+  ASSERT_TRUE(set->Add(*killer, 4).ok());
+  ready = set->Wait(absl::Seconds(30));
+  ASSERT_TRUE(ready.ok());
+  ASSERT_EQ(*ready, std::vector<uint64_t>{4});
+  EXPECT_EQ(ErrorOf(killer->Result().status()), Error::kWorkerDied);
+  ASSERT_TRUE(set->Remove(4).ok());
+
+  // Done before it is added: ready at once; its descriptor polls readable.
+  absl::StatusOr<tubo::Task> quick = pool->Submit("echo quick");
+  ASSERT_TRUE(quick.ok());
+  ASSERT_TRUE(quick->Result().ok());
+  ASSERT_TRUE(set->Add(*quick, 5).ok());
+  ready = set->Wait(absl::ZeroDuration());
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(*ready, std::vector<uint64_t>{5});
+  absl::StatusOr<tubo::BorrowedFd> fd = quick->fd();
+  ASSERT_TRUE(fd.ok());
+  pollfd p{fd->get(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 1);
+  absl::StatusOr<tubo::BorrowedFd> again = quick->fd();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), fd->get()) << "one descriptor per task";
+
+  // A process in the same set.
+  absl::StatusOr<tubo::Process> child = tubo::Command("true").Spawn();
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_TRUE(set->Add(*child, 6).ok());
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  do {  // key 5 stays ready meanwhile: wait until 6 joins it
+    ready = set->Wait(absl::Milliseconds(10));
+    ASSERT_TRUE(ready.ok());
+  } while (std::find(ready->begin(), ready->end(), 6) == ready->end() && absl::Now() < give_up);
+  EXPECT_NE(std::find(ready->begin(), ready->end(), 6), ready->end());
+  ASSERT_TRUE(child->Wait().ok());
+
+  // The set and the handle were the last holders: the eventfd is closed.
+  const int number = fd->get();
+  ASSERT_TRUE(set->Remove(5).ok());
+  quick = absl::StatusOr<tubo::Task>(tubo::Task());
+  EXPECT_EQ(::fcntl(number, F_GETFD), -1) << "the task's descriptor outlived every holder";
+  EXPECT_TRUE(pool->Close().ok());
+}
 
 TEST(Pool, StdlibPythonWorkerServesACppPool) {
   PoolOptions options;

@@ -37,6 +37,12 @@ struct PoolTask {
   absl::StatusOr<Bytes> outcome = absl::UnknownError("not done");  // once kDone
   int deaths = 0;                            // how many workers died running it (retries)
   std::function<void(uint64_t id)> on_done;  // called under PoolCore::mu when done
+  // An eventfd made readable when the task is done, created on demand
+  // (Task::fd); guarded by PoolCore::mu.
+  OwnedFd done_fd;
+
+  // Creates `done_fd` if needed (readable at once if done). Call under PoolCore::mu.
+  absl::Status EnsureDoneFd();
 };
 
 struct PoolCore {
