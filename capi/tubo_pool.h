@@ -168,9 +168,13 @@ enum tubo_pool_option {
   /** Workers; 0 (the default): one per CPU this process may run on. At least 0. */
   TUBO_POOL_WORKERS = 1,
   /** Tasks submitted and not yet done, across the pool (the window); 0 (the
-      default): `4 * workers * (1 + prefetch)`. At least 0. */
+      default): `4 * workers * (1 + prefetch)`, with 15 for an automatic
+      prefetch. At least 0. */
   TUBO_POOL_MAX_IN_FLIGHT = 2,
-  /** Tasks sent to a worker beyond the one it runs; default 1. At least 0. */
+  /** Tasks sent to a worker beyond the one it runs (read ahead, started only
+      after the previous result); -1 (the default): automatic, as many as fit
+      in about a millisecond of the recent tasks' running time, 1 to 15. At
+      least -1. */
   TUBO_POOL_PREFETCH = 3,
   /** Recycling: tasks sent to a worker before it is replaced; 0 (the default): no limit. */
   TUBO_POOL_MAX_TASKS_PER_WORKER = 4,

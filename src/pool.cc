@@ -84,7 +84,10 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(WorkerStart start, const Pool
   PoolOptions resolved = options;
   if (resolved.workers < 0) return BadOption(absl::StrCat("workers is ", resolved.workers));
   if (resolved.workers == 0) resolved.workers = CpuCount();
-  if (resolved.prefetch < 0) return BadOption(absl::StrCat("prefetch is ", resolved.prefetch));
+  if (resolved.prefetch < PoolOptions::kAutoPrefetch) {
+    return BadOption(absl::StrCat("prefetch is ", resolved.prefetch,
+                                  " (0 or more, or kAutoPrefetch)"));
+  }
   if (resolved.max_tasks_per_worker < 0) {
     return BadOption(absl::StrCat("max_tasks_per_worker is ", resolved.max_tasks_per_worker));
   }
@@ -104,7 +107,10 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(WorkerStart start, const Pool
   absl::Status checked = internal::CheckWorkerStart(start);
   if (!checked.ok()) return checked;
   if (resolved.max_in_flight == 0) {
-    resolved.max_in_flight = 4 * static_cast<size_t>(resolved.workers) * (1 + resolved.prefetch);
+    const int prefetch = resolved.prefetch == PoolOptions::kAutoPrefetch
+                             ? PoolOptions::kMaxAutoPrefetch
+                             : resolved.prefetch;
+    resolved.max_in_flight = 4 * static_cast<size_t>(resolved.workers) * (1 + prefetch);
   }
   auto core = std::make_shared<internal::PoolCore>();
   core->max_in_flight = resolved.max_in_flight;
@@ -178,7 +184,17 @@ absl::Status Pool::MapImpl(bool ordered, absl::FunctionRef<std::optional<std::st
   size_t submitted = 0;
   bool input_done = false;
   for (;;) {
-    while (!input_done && window.size() < options_.max_in_flight) {
+    // Refill once half the window is consumed, or when the next outcome is
+    // not there yet (the wait would come anyway): submissions then arrive
+    // in bursts, which the supervisor sends a few per write, rather than one
+    // per consumed result.
+    const bool refill =
+        window.size() <= options_.max_in_flight / 2 ||
+        (ordered ? !window.front().second.done() : taken.empty() && [&] {
+          std::lock_guard<std::mutex> lock(core_->mu);
+          return finished->empty();
+        }());
+    while (refill && !input_done && window.size() < options_.max_in_flight) {
       std::optional<std::string> input = next();
       if (!input) {
         input_done = true;

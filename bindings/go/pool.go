@@ -56,11 +56,14 @@ type PoolOptions struct {
 	// Workers is the number of workers; 0: one per CPU this process may run on.
 	Workers int
 	// MaxInFlight bounds the tasks submitted and not yet done (the window):
-	// Submit waits for room. 0: 4 * Workers * (1 + prefetch).
+	// Submit waits for room. 0: 4 * Workers * (1 + prefetch), with 15 for
+	// the automatic prefetch.
 	MaxInFlight int
-	// Prefetch is how many tasks a worker is sent beyond the one it runs;
-	// 0: the default, 1; negative: none (each task waits for the previous
-	// result).
+	// Prefetch is how many tasks a worker is sent beyond the one it runs
+	// (read ahead, started only after the previous result); 0: the
+	// default, automatic (as many as fit in about a millisecond of the
+	// recent tasks' running time, 1 to 15); negative: none (each task waits
+	// for the previous result).
 	Prefetch int
 	// MaxTasksPerWorker recycles a worker after that many tasks; 0: no limit.
 	MaxTasksPerWorker int
@@ -142,7 +145,7 @@ func NewPool(start PoolStart, opts PoolOptions) (*Pool, error) {
 	if p.window <= 0 {
 		prefetch := opts.Prefetch
 		if prefetch == 0 {
-			prefetch = 1
+			prefetch = 15 // automatic: at most 15
 		} else if prefetch < 0 {
 			prefetch = 0
 		}

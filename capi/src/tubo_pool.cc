@@ -62,7 +62,9 @@ int SetOption(tubo::PoolOptions& o, int option, int64_t v, tubo_error** err) {
       o.max_in_flight = static_cast<size_t>(v);
       return Ok(err);
     case TUBO_POOL_PREFETCH:
-      if (v < 0 || v > kIntMax) return out_of_range("TUBO_POOL_PREFETCH", "0 or more");
+      if (v < -1 || v > kIntMax) {
+        return out_of_range("TUBO_POOL_PREFETCH", "0 or more, or -1 (automatic)");
+      }
       o.prefetch = static_cast<int>(v);
       return Ok(err);
     case TUBO_POOL_MAX_TASKS_PER_WORKER:

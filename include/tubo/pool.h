@@ -135,13 +135,23 @@ struct PoolOptions {
   int workers = 0;
   /// How many tasks may be submitted and not yet finished at once, across
   /// the pool (the back-pressure window): `Submit` waits for room. 0 means
-  /// `4 * workers * (1 + prefetch)`. A finished task leaves the window
-  /// whether or not its result was collected.
+  /// `4 * workers * (1 + prefetch)`, with `kMaxAutoPrefetch` for an automatic
+  /// `prefetch`. A finished task leaves the window whether or not its result
+  /// was collected.
   size_t max_in_flight = 0;
   /// How many tasks the pool sends a worker beyond the one it runs (the
   /// worker reads them ahead but starts each only after answering the
-  /// previous one). 0 waits for each result before sending the next task.
-  int prefetch = 1;
+  /// previous one); they wait behind it, and run elsewhere if it dies. 0
+  /// waits for each result before sending the next task. `kAutoPrefetch`
+  /// (the default) adapts to the tasks: as many as fit in about a
+  /// millisecond of the recent tasks' running time, between 1 and
+  /// `kMaxAutoPrefetch`, so that tiny tasks stream (one write carries
+  /// several, a worker rarely waits) while long ones queue no deeper than 1.
+  int prefetch = kAutoPrefetch;
+  /// `prefetch`'s default: adapt to the tasks' running time.
+  static constexpr int kAutoPrefetch = -1;
+  /// The deepest an automatic `prefetch` goes.
+  static constexpr int kMaxAutoPrefetch = 15;
   /// Recycling: a worker is sent at most this many tasks, then its `tasks`
   /// channel is closed (it exits 0 after the last) and a new worker replaces
   /// it. 0: no limit (`maxtasksperchild`).

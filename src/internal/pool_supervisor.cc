@@ -269,8 +269,28 @@ bool PoolSupervisor::Sendable(const Worker& w) const {
   return options_.max_tasks_per_worker == 0 || w.sent_total < options_.max_tasks_per_worker;
 }
 
+size_t PoolSupervisor::Depth() const {
+  if (options_.prefetch != PoolOptions::kAutoPrefetch) {
+    return static_cast<size_t>(1 + options_.prefetch);
+  }
+  // About a millisecond of work queued behind the running task: a worker
+  // that has its next tasks at hand never waits for the pool, while a slow
+  // task holds back little. Until a result says otherwise, one.
+  constexpr absl::Duration kQueued = absl::Milliseconds(1);
+  if (mean_running_ == absl::ZeroDuration()) return 2;
+  const int64_t fit = absl::ToInt64Nanoseconds(kQueued) /
+                      std::max<int64_t>(1, absl::ToInt64Nanoseconds(mean_running_));
+  return static_cast<size_t>(1 + std::clamp<int64_t>(fit, 1, PoolOptions::kMaxAutoPrefetch));
+}
+
+void PoolSupervisor::NoteRunningTime(absl::Duration took) {
+  mean_running_ = mean_running_ == absl::ZeroDuration()
+                      ? std::max(took, absl::Nanoseconds(1))
+                      : (mean_running_ * 7 + std::max(took, absl::Nanoseconds(1))) / 8;
+}
+
 size_t PoolSupervisor::FreeSlots() const {
-  const size_t depth = static_cast<size_t>(1 + options_.prefetch);
+  const size_t depth = Depth();
   size_t free = 0;
   for (const auto& w : workers_) {
     if (Sendable(*w) && w->sent.size() < depth) free += depth - w->sent.size();
@@ -282,7 +302,8 @@ void PoolSupervisor::Dispatch() {
   // Round by round, so that N idle workers get one task each before any gets
   // a second one to read ahead. The frames for one worker collect in its
   // send buffer and leave together (SendBatch): one write per worker.
-  for (size_t depth = 1; depth <= static_cast<size_t>(1 + options_.prefetch); ++depth) {
+  const size_t max_depth = Depth();
+  for (size_t depth = 1; depth <= max_depth; ++depth) {
     bool sent_any = false;
     for (auto& w : workers_) {
       if (w->sent.size() < depth && SendTo(*w)) sent_any = true;
@@ -449,7 +470,9 @@ void PoolSupervisor::HandleResult(Worker& w, std::string_view bytes) {
   }
   std::shared_ptr<PoolTask> task = std::move(w.sent.front());
   w.sent.pop_front();
-  w.front_since = absl::Now();
+  const absl::Time now = absl::Now();
+  NoteRunningTime(now - w.front_since);
+  w.front_since = now;
   {
     std::lock_guard<std::mutex> lock(core_->mu);
     if (frame->status == PoolStatus::kDone) {

@@ -223,6 +223,53 @@ TEST(Pool, MapUnorderedDoesNotWaitForTheSlowOne) {
   EXPECT_EQ(order.back(), 0u) << "the slow task should finish last";
 }
 
+// The automatic prefetch: after tasks that take long, at most one task waits
+// behind a running one; after tiny tasks, a worker reads several ahead, and
+// every result is still exact and in order.
+TEST(Pool, AutomaticPrefetchQueuesLittleBehindLongTasks) {
+  PoolOptions options;
+  options.workers = 2;
+  ASSERT_EQ(options.prefetch, PoolOptions::kAutoPrefetch) << "the default";
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  // Tiny tasks first: the pool streams them (checked for order and content).
+  int n = 0;
+  absl::Status mapped = pool->Map(
+      [&]() -> std::optional<std::string> {
+        if (n == 2000) return std::nullopt;
+        return absl::StrCat("echo ", n++);
+      },
+      [&](size_t index, absl::StatusOr<tubo::Bytes> outcome) {
+        EXPECT_TRUE(outcome.ok() && outcome->str() == absl::StrCat(index)) << index;
+        return true;
+      });
+  ASSERT_TRUE(mapped.ok()) << mapped;
+  // Long tasks teach it otherwise: 8 tasks of 100 ms.
+  std::vector<tubo::Task> warm;
+  for (int i = 0; i < 8; ++i) {
+    absl::StatusOr<tubo::Task> t = pool->Submit("sleep 100");
+    ASSERT_TRUE(t.ok());
+    warm.push_back(*t);
+  }
+  for (auto& t : warm) ASSERT_TRUE(t.Result().ok());
+  // Now a 3 s task and ten echoes: one may wait behind it, the rest run on
+  // the other worker at once.
+  absl::StatusOr<tubo::Task> slow = pool->Submit("sleep 3000");
+  ASSERT_TRUE(slow.ok());
+  absl::SleepFor(absl::Milliseconds(50));  // it is sent first
+  std::vector<tubo::Task> echoes;
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<tubo::Task> t = pool->Submit(absl::StrCat("echo ", i));
+    ASSERT_TRUE(t.ok());
+    echoes.push_back(*t);
+  }
+  int waiting = 0;
+  for (auto& t : echoes) waiting += !t.Wait(absl::Milliseconds(1500));
+  EXPECT_LE(waiting, 1) << "tasks queued behind the 3 s task after long tasks";
+  EXPECT_FALSE(slow->done());
+  EXPECT_TRUE(pool->Close().ok());
+}
+
 TEST(Pool, MapKeepsAtMostTheWindowInFlight) {
   PoolOptions options;
   options.workers = 2;

@@ -181,8 +181,11 @@ class BytesPool:
 
     - ``workers``: how many (default one per CPU this process may use);
     - ``max_in_flight``: the window of tasks submitted and not finished
-      (default ``4 * workers * (1 + prefetch)``); ``submit`` waits for room;
-    - ``prefetch``: tasks sent to a worker beyond the one it runs (default 1);
+      (default ``4 * workers * (1 + prefetch)``, with 15 for the automatic
+      prefetch); ``submit`` waits for room;
+    - ``prefetch``: tasks sent to a worker beyond the one it runs (default
+      -1, automatic: as many as fit in about a millisecond of the recent
+      tasks' running time, 1 to 15);
     - ``max_tasks_per_worker``: recycle a worker after that many tasks;
     - ``max_worker_rss_bytes``: recycle a worker whose memory is above it;
     - ``retries``: run a task whose worker died again on another worker, up

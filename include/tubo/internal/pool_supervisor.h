@@ -70,6 +70,11 @@ class PoolSupervisor {
   // Writes what Dispatch buffered for `w`, without blocking; watches its
   // `tasks` end for writability if some is left.
   void SendBatch(Worker& w);
+  // How many tasks a worker may have sent and unanswered: 1 + the prefetch
+  // in effect (PoolOptions::prefetch, or the automatic one).
+  size_t Depth() const;
+  // Updates the automatic prefetch with one task's running time.
+  void NoteRunningTime(absl::Duration took);
   // The tasks the ready workers could be sent now (see PoolCore::free_slots).
   size_t FreeSlots() const;
   // True if `w` may be sent a task now (its window aside).
@@ -101,6 +106,9 @@ class PoolSupervisor {
   absl::Duration restart_delay_;
   absl::Time next_start_ = absl::InfinitePast();
   std::string last_failure_;
+  // The recent tasks' mean running time (an exponential moving average), for
+  // the automatic prefetch; zero before the first result.
+  absl::Duration mean_running_ = absl::ZeroDuration();
   std::thread thread_;
   std::mutex join_mu_;
 };
