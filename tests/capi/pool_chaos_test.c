@@ -27,14 +27,14 @@ static const int64_t kHangMs = 120000;
 
 static int failures = 0;
 
-#define CHECK(cond, ...)                             \
-  do {                                               \
-    if (!(cond)) {                                   \
-      fprintf(stderr, "FAILED %s: ", #cond);         \
-      fprintf(stderr, __VA_ARGS__);                  \
+#define CHECK(cond, ...)                                 \
+  do {                                                   \
+    if (!(cond)) {                                       \
+      fprintf(stderr, "FAILED %s: ", #cond);             \
+      fprintf(stderr, __VA_ARGS__);                      \
       fprintf(stderr, " (%s:%d)\n", __FILE__, __LINE__); \
-      ++failures;                                    \
-    }                                                \
+      ++failures;                                        \
+    }                                                    \
   } while (0)
 
 /* Which task is a killer (1 %) or a failer (1 %): a fixed scatter. */
@@ -274,7 +274,10 @@ int main(int argc, char **argv) {
       --queued;
     }
     len = snprintf(task, sizeof task, "%s %d",
-                   is_killer(i) ? "kill" : is_failer(i) ? "fail" : "echo", i);
+                   is_killer(i)   ? "kill"
+                   : is_failer(i) ? "fail"
+                                  : "echo",
+                   i);
     killers += is_killer(i);
     failers += is_failer(i);
     if (tubo_pool_submit(&t, pool, task, (size_t)len, -1, &err) != TUBO_OK) {
@@ -330,8 +333,7 @@ int main(int argc, char **argv) {
 
   CHECK(o.died == killers, "%d of %d killers failed with TUBO_E_WORKER_DIED", o.died, killers);
   CHECK(o.failed == failers, "%d of %d failers failed with their message", o.failed, failers);
-  CHECK(o.right == n - killers - failers, "%d of %d results right", o.right,
-        n - killers - failers);
+  CHECK(o.right == n - killers - failers, "%d of %d results right", o.right, n - killers - failers);
   CHECK(o.wrong == 0, "%d wrong outcomes", o.wrong);
   CHECK(o.hangs == 0, "%d hangs", o.hangs);
   CHECK(duplicates == 0, "%d tasks ran more than once", duplicates);
