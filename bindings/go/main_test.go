@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 	tubo.MustRegisterEntry("sleep", func([]string) int { time.Sleep(time.Minute); return 0 })
 	tubo.MustRegisterEntry("middle", entryMiddle)
 	tubo.MustRegisterEntry("pool_worker", func([]string) int { return tubo.ServePoolTasks(runPoolTask) })
+	tubo.MustRegisterEntry("pool_chaos_worker", entryPoolChaosWorker)
 	tubo.RunEntryIfRequested()
 	os.Exit(m.Run())
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -365,77 +364,4 @@ func TestPoolLeavesNoGoroutinesOrDescriptors(t *testing.T) {
 	if got := countFds(t); got != fds {
 		t.Fatalf("%d descriptors after three pools, %d before", got, fds)
 	}
-}
-
-// TestPoolChaos: 1 000 tasks, 1 % SIGKILL their worker, 1 % fail: every
-// other result is right, exactly the killers fail with ErrWorkerDied and the
-// failers with their message, every task runs exactly once, nothing hangs.
-func TestPoolChaos(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "executions")
-	start := tubo.PoolSelf("pool_worker")
-	start.Env = []string{"POOL_TEST_LOG=" + log}
-	p := newPool(t, start, tubo.PoolOptions{Workers: 2})
-	const n = 1000
-	var inputs []string
-	for i := 0; i < n; i++ {
-		switch {
-		case i%100 == 37:
-			inputs = append(inputs, "kill "+strconv.Itoa(i))
-		case i%100 == 71:
-			inputs = append(inputs, "fail message "+strconv.Itoa(i))
-		default:
-			inputs = append(inputs, "echo "+strconv.Itoa(i))
-		}
-	}
-	seen := make([]int, n)
-	died, failed := 0, 0
-	taken := 0
-	begin := time.Now()
-	err := p.MapUnordered(testCtx(t), seq(inputs, &taken), func(i int, got []byte, err error) bool {
-		seen[i]++
-		switch {
-		case i%100 == 37:
-			died++
-			if !errors.Is(err, tubo.ErrWorkerDied) {
-				t.Errorf("killer %d: %q, %v", i, got, err)
-			}
-		case i%100 == 71:
-			failed++
-			if !errors.Is(err, tubo.ErrTaskFailed) || err.Error() != "message "+strconv.Itoa(i) {
-				t.Errorf("failer %d: %v", i, err)
-			}
-		case err != nil || string(got) != strconv.Itoa(i):
-			t.Errorf("task %d: %q, %v", i, got, err)
-		}
-		return true
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	elapsed := time.Since(begin)
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range seen {
-		if c != 1 {
-			t.Errorf("outcome %d given %d times", i, c)
-		}
-	}
-	data, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runs := map[string]int{}
-	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		runs[line]++
-	}
-	for _, in := range inputs {
-		if runs[in] != 1 {
-			t.Errorf("%q ran %d times", in, runs[in])
-		}
-	}
-	if died != n/100 || failed != n/100 {
-		t.Errorf("%d died, %d failed; want %d each", died, failed, n/100)
-	}
-	t.Logf("chaos: %d tasks (%d killers, %d failers) on 2 workers in %v", n, died, failed, elapsed)
 }

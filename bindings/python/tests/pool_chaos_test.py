@@ -1,12 +1,14 @@
-"""The chaos run of tubo.Pool: 2 000 tiny tasks, 1 % SIGKILL their worker,
-1 % raise. Every other result is right; exactly the killers fail with
-WorkerDiedError and the raisers with their own exception; every task ran
-exactly once (a log every task appends to before it does anything else);
-nothing hangs; no fd or child is left. Prints its figures."""
+"""The chaos run of tubo.Pool: N tiny tasks (TUBO_CHAOS_TASKS, default
+2 000, times TUBO_STRESS_SCALE), 1 % SIGKILL their worker, 1 % raise. Every
+other result is right; exactly the killers fail with WorkerDiedError and the
+raisers with their own exception; every task ran exactly once (a log every
+task appends to before it does anything else, and each worker when it
+starts); nothing hangs; no fd or child is left. Prints its figures as one
+"STRESS pool chaos [python]: ..." line."""
+import collections
 import gc
 import os
 import signal
-import sys
 import tempfile
 import time
 import unittest
@@ -14,8 +16,23 @@ import unittest
 import testing
 import tubo
 
-TASKS = 2000
+WORKERS = 2
 TIMEOUT = 120
+
+
+def task_count():
+    """TUBO_CHAOS_TASKS (default 2 000) scaled by TUBO_STRESS_SCALE, at least 1."""
+    tasks = os.environ.get("TUBO_CHAOS_TASKS", "2000")
+    scale = os.environ.get("TUBO_STRESS_SCALE", "1")
+    if not tasks.isdigit() or int(tasks) < 1:
+        raise ValueError("TUBO_CHAOS_TASKS=%r: want a positive whole number of tasks" % tasks)
+    try:
+        factor = float(scale)
+    except ValueError:
+        factor = 0
+    if not factor > 0:
+        raise ValueError("TUBO_STRESS_SCALE=%r: want a positive number" % scale)
+    return max(1, int(int(tasks) * factor))
 
 
 def is_killer(i):
@@ -26,10 +43,19 @@ def is_raiser(i):
     return i % 100 == 61
 
 
-def chaos(i, log):
+def append(log, line):
     fd = os.open(log, os.O_WRONLY | os.O_APPEND)
-    os.write(fd, b"%d\n" % i)  # one write of a few bytes with O_APPEND: lines never mix
+    os.write(fd, line)  # one write of a few bytes with O_APPEND: lines never mix
     os.close(fd)
+
+
+def started(log):
+    """The workers' initializer: logs the worker's start."""
+    append(log, b"start %d\n" % os.getpid())
+
+
+def chaos(i, log):
+    append(log, b"%d\n" % i)
     if is_killer(i):
         os.kill(os.getpid(), signal.SIGKILL)
     if is_raiser(i):
@@ -39,15 +65,16 @@ def chaos(i, log):
 
 class ChaosTest(unittest.TestCase):
     def test_chaos(self):
+        tasks = task_count()
         fds, children = testing.open_fds(), testing.children()
         with tempfile.TemporaryDirectory() as d:
             log = os.path.join(d, "ran")
             open(log, "w").close()
-            started = time.monotonic()
+            begin = time.monotonic()
             outcomes = []
-            with tubo.Pool(2) as pool:
-                it = pool.imap(_chaos_star, ((i, log) for i in range(TASKS)))
-                for i in range(TASKS):
+            with tubo.Pool(WORKERS, initializer=started, initargs=(log,)) as pool:
+                it = pool.imap(_chaos_star, ((i, log) for i in range(tasks)))
+                for i in range(tasks):
                     try:
                         outcomes.append(("ok", it.next(TIMEOUT)))
                     except tubo.WorkerDiedError as e:
@@ -58,9 +85,24 @@ class ChaosTest(unittest.TestCase):
                     it.next(TIMEOUT)
                 pool.close()
                 pool.join()
-            elapsed = time.monotonic() - started
+            elapsed = time.monotonic() - begin
             with open(log) as f:
-                ran = [int(line) for line in f]
+                lines = f.read().splitlines()
+        starts = sum(1 for line in lines if line.startswith("start "))
+        ran = [int(line) for line in lines if not line.startswith("start ")]
+        runs = collections.Counter(ran)
+        duplicates = sum(1 for times in runs.values() if times > 1)
+        del pool, it  # a Pool's descriptors are released with the object
+        gc.collect()
+        leaked_fds = len(testing.open_fds() - fds)
+        leaked_children = len(set(testing.children()) - set(children))
+        killers = sum(1 for i in range(tasks) if is_killer(i))
+        raisers = sum(1 for i in range(tasks) if is_raiser(i))
+        print("STRESS pool chaos [python]: %d tasks (%d killers, %d raisers) on %d workers in "
+              "%.2f s: %.0f tasks/s, %d workers started, %d duplicates, %d leaked fds, "
+              "%d leaked children"
+              % (tasks, killers, raisers, WORKERS, elapsed, tasks / elapsed, starts, duplicates,
+                 leaked_fds, leaked_children), flush=True)
         for i, (kind, value) in enumerate(outcomes):
             if is_killer(i):
                 self.assertEqual(kind, "died", i)
@@ -69,17 +111,11 @@ class ChaosTest(unittest.TestCase):
                 self.assertEqual((kind, value), ("raised", "task %d raises" % i))
             else:
                 self.assertEqual((kind, value), ("ok", i * i))
-        self.assertEqual(sorted(ran), list(range(TASKS)))  # each once: no duplicate, none lost
-        del pool, it  # a Pool's descriptors are released with the object
-        gc.collect()
-        self.assertEqual(testing.open_fds(), fds)
-        self.assertEqual(testing.children(), children)
-        kinds = [k for k, _ in outcomes]
-        sys.stderr.write(
-            "chaos: %d tasks on 2 workers in %.2f s (%.0f tasks/s): %d ok, %d WorkerDiedError, "
-            "%d raised; 0 hangs, 0 duplicates\n"
-            % (TASKS, elapsed, TASKS / elapsed, kinds.count("ok"), kinds.count("died"),
-               kinds.count("raised")))
+        self.assertEqual(sorted(ran), list(range(tasks)))  # each once: no duplicate, none lost
+        self.assertEqual(duplicates, 0)
+        self.assertGreaterEqual(starts, WORKERS + killers)
+        self.assertEqual(leaked_fds, 0)
+        self.assertEqual(leaked_children, 0)
 
 
 def _chaos_star(args):
