@@ -580,17 +580,17 @@ static void pool_bench(int workers, int depth, long n) {
   uint64_t next = 0, done = 0;
   char out[1024 * 12];
   /* Sends worker i as many tasks as it has free slots, in one write. */
-#define REFILL(i)                                                            \
-  do {                                                                       \
-    size_t len = 0;                                                          \
-    while (w[i].count < depth && next < (uint64_t)n) {                       \
-      uint32_t be = htonl(8);                                                \
-      memcpy(out + len, &be, 4);                                             \
-      memcpy(out + len + 4, &next, 8);                                       \
-      len += 12;                                                             \
-      w[i].sent[(w[i].head + w[i].count++) % 1024] = next++;                 \
-    }                                                                        \
-    if (len && write_all(w[i].task_fd, out, len)) die("write task");         \
+#define REFILL(i)                                                    \
+  do {                                                               \
+    size_t len = 0;                                                  \
+    while (w[i].count < depth && next < (uint64_t)n) {               \
+      uint32_t be = htonl(8);                                        \
+      memcpy(out + len, &be, 4);                                     \
+      memcpy(out + len + 4, &next, 8);                               \
+      len += 12;                                                     \
+      w[i].sent[(w[i].head + w[i].count++) % 1024] = next++;         \
+    }                                                                \
+    if (len && write_all(w[i].task_fd, out, len)) die("write task"); \
   } while (0)
   const uint64_t t0 = now_ns();
   for (int i = 0; i < workers; i++) REFILL(i);

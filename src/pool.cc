@@ -85,8 +85,8 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(WorkerStart start, const Pool
   if (resolved.workers < 0) return BadOption(absl::StrCat("workers is ", resolved.workers));
   if (resolved.workers == 0) resolved.workers = CpuCount();
   if (resolved.prefetch < PoolOptions::kAutoPrefetch) {
-    return BadOption(absl::StrCat("prefetch is ", resolved.prefetch,
-                                  " (0 or more, or kAutoPrefetch)"));
+    return BadOption(
+        absl::StrCat("prefetch is ", resolved.prefetch, " (0 or more, or kAutoPrefetch)"));
   }
   if (resolved.max_tasks_per_worker < 0) {
     return BadOption(absl::StrCat("max_tasks_per_worker is ", resolved.max_tasks_per_worker));
@@ -188,12 +188,11 @@ absl::Status Pool::MapImpl(bool ordered, absl::FunctionRef<std::optional<std::st
     // not there yet (the wait would come anyway): submissions then arrive
     // in bursts, which the supervisor sends a few per write, rather than one
     // per consumed result.
-    const bool refill =
-        window.size() <= options_.max_in_flight / 2 ||
-        (ordered ? !window.front().second.done() : taken.empty() && [&] {
-          std::lock_guard<std::mutex> lock(core_->mu);
-          return finished->empty();
-        }());
+    const bool refill = window.size() <= options_.max_in_flight / 2 ||
+                        (ordered ? !window.front().second.done() : taken.empty() && [&] {
+                          std::lock_guard<std::mutex> lock(core_->mu);
+                          return finished->empty();
+                        }());
     while (refill && !input_done && window.size() < options_.max_in_flight) {
       std::optional<std::string> input = next();
       if (!input) {

@@ -20,10 +20,10 @@
 ///
 /// **Failure semantics.** Each worker has its own two channels (`tasks`,
 /// `results`: Unix stream sockets used one way each, so that no send on either
-/// side needs SIGPIPE blocked around it) and is owned through a pidfd; the pool keeps, per worker, the
-/// FIFO of task ids it sent and has no answer for. Since a worker runs its
-/// tasks one at a time in the order they arrive (contract 4), when it dies
-/// the oldest of them is the one it was running:
+/// side needs SIGPIPE blocked around it) and is owned through a pidfd; the pool keeps, per worker,
+/// the FIFO of task ids it sent and has no answer for. Since a worker runs its tasks one at a time
+/// in the order they arrive (contract 4), when it dies the oldest of them is the one it was
+/// running:
 /// - a task the worker reports as failed gives `Error::kTaskFailed` with the
 ///   worker's message; the worker goes on;
 /// - a worker that dies (any exit, any signal) fails exactly the oldest task

@@ -133,6 +133,7 @@ void PoolSupervisor::Run() {
       std::lock_guard<std::mutex> lock(core_->mu);
       core_->supervisor_waiting = false;
     }
+    round_time_ = absl::InfinitePast();  // read again on first use
     if (!ready.ok()) {
       // epoll_wait cannot fail on a valid set but for EINTR (retried below it);
       // should it, do not spin.
@@ -182,6 +183,10 @@ PoolSupervisor::Worker* PoolSupervisor::Find(uint64_t serial) {
 
 absl::Duration PoolSupervisor::NextTimeout() const {
   absl::Time deadline = absl::InfiniteFuture();
+  // No timeout and no restart pending (the usual case): no clock read.
+  if (options_.task_timeout == absl::InfiniteDuration() && next_start_ == absl::InfinitePast()) {
+    return absl::InfiniteDuration();
+  }
   const absl::Time now = absl::Now();
   if (options_.task_timeout != absl::InfiniteDuration()) {
     for (const auto& w : workers_) {
@@ -203,7 +208,8 @@ void PoolSupervisor::StartWorkers(bool closing) {
   }
   int live = 0;
   for (const auto& w : workers_) live += (!w->retiring && !w->killed && !w->send_failed);
-  while (live < options_.workers && absl::Now() >= next_start_) {
+  while (live < options_.workers &&
+         (next_start_ == absl::InfinitePast() || absl::Now() >= next_start_)) {
     absl::Status started = StartWorker();
     if (!started.ok()) {
       StartFailed(absl::StrCat("worker (", start_.Describe(),
@@ -237,6 +243,7 @@ absl::Status PoolSupervisor::StartWorker() {
     return added;
   }
   workers_.push_back(std::move(w));
+  round_time_ = absl::InfinitePast();  // a start takes a while: read the clock again
   {
     std::lock_guard<std::mutex> lock(core_->mu);
     ++core_->workers_started;
@@ -267,6 +274,11 @@ bool PoolSupervisor::Sendable(const Worker& w) const {
   if (!w.ready || w.retiring || w.killed || w.send_failed) return false;
   if (w.tasks.unsent_bytes() > w.batched) return false;  // a committed rest waits
   return options_.max_tasks_per_worker == 0 || w.sent_total < options_.max_tasks_per_worker;
+}
+
+absl::Time PoolSupervisor::RoundTime() {
+  if (round_time_ == absl::InfinitePast()) round_time_ = absl::Now();
+  return round_time_;
 }
 
 size_t PoolSupervisor::Depth() const {
@@ -340,7 +352,7 @@ bool PoolSupervisor::SendTo(Worker& w) {
       return false;
     }
     w.batched += size;
-    if (w.sent.empty()) w.front_since = absl::Now();
+    if (w.sent.empty()) w.front_since = RoundTime();
     w.sent.push_back(std::move(task));
     ++w.sent_total;
     return true;
@@ -362,7 +374,7 @@ bool PoolSupervisor::SendTo(Worker& w) {
     }
     return false;
   }
-  if (w.sent.empty()) w.front_since = absl::Now();
+  if (w.sent.empty()) w.front_since = RoundTime();
   w.sent.push_back(std::move(task));
   ++w.sent_total;
   if (w.tasks.unsent_bytes() > 0 && !w.writable_watched) {
@@ -470,7 +482,7 @@ void PoolSupervisor::HandleResult(Worker& w, std::string_view bytes) {
   }
   std::shared_ptr<PoolTask> task = std::move(w.sent.front());
   w.sent.pop_front();
-  const absl::Time now = absl::Now();
+  const absl::Time now = RoundTime();
   NoteRunningTime(now - w.front_since);
   w.front_since = now;
   {

@@ -73,6 +73,9 @@ class PoolSupervisor {
   // How many tasks a worker may have sent and unanswered: 1 + the prefetch
   // in effect (PoolOptions::prefetch, or the automatic one).
   size_t Depth() const;
+  // The time of this round (read once per wake-up: results handled and tasks
+  // sent in one round share it; a round lasts microseconds).
+  absl::Time RoundTime();
   // Updates the automatic prefetch with one task's running time.
   void NoteRunningTime(absl::Duration took);
   // The tasks the ready workers could be sent now (see PoolCore::free_slots).
@@ -109,6 +112,7 @@ class PoolSupervisor {
   // The recent tasks' mean running time (an exponential moving average), for
   // the automatic prefetch; zero before the first result.
   absl::Duration mean_running_ = absl::ZeroDuration();
+  absl::Time round_time_ = absl::InfinitePast();  // see RoundTime
   std::thread thread_;
   std::mutex join_mu_;
 };
