@@ -135,6 +135,29 @@ void tubo_bytes_free(tubo_bytes *bytes);
  */
 int tubo_bytes_new(tubo_bytes **out, const void *data, size_t len, tubo_error **err);
 
+/* ------------------------------------------------------------------------ */
+/* SIGPIPE                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * @brief Declares that this process ignores or handles SIGPIPE, after
+ * checking it, so that writes to pipes no longer block SIGPIPE in the calling
+ * thread around each write (two `rt_sigprocmask` calls saved per send). A
+ * send to a pipe without readers still fails with `TUBO_E_PEER_CLOSED`.
+ *
+ * Refused if SIGPIPE has its default disposition now (nothing is declared):
+ * call `signal(SIGPIPE, SIG_IGN)` (or install a handler) first. The library
+ * never changes the disposition itself; a program that restores the
+ * default afterwards breaks its own promise. Thread-safe; declaring again is
+ * harmless. C++: `tubo::DeclareSigpipeIgnored` (tubo/sigpipe.h, which says
+ * more).
+ *
+ * @param err optional error output.
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (default disposition),
+ *   `TUBO_E_SYSTEM` (`sigaction` failed). Since 1.2.
+ */
+int tubo_declare_sigpipe_ignored(tubo_error **err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

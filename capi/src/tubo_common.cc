@@ -127,3 +127,9 @@ TUBO_EXPORT int tubo_bytes_new(tubo_bytes** out, const void* data, size_t len, t
     return tubo_capi::Ok(err);
   });
 }
+
+TUBO_EXPORT int tubo_declare_sigpipe_ignored(tubo_error** err) {
+  return tubo_capi::Guard(err, "tubo_declare_sigpipe_ignored", [&] {
+    return tubo_capi::FromStatus(err, tubo::DeclareSigpipeIgnored());
+  });
+}

@@ -39,7 +39,8 @@
 /// installs no signal handler for this: sockets are written with
 /// `MSG_NOSIGNAL`, and for pipes SIGPIPE is blocked in the calling thread only
 /// for the duration of the write, the signal the write raised is consumed, and
-/// the thread's mask is restored.
+/// the thread's mask is restored; a program that ignores SIGPIPE can say so
+/// (`DeclareSigpipeIgnored`, tubo/sigpipe.h) and save those system calls.
 ///
 /// **Sending without blocking.** `Send` blocks until its message is written.
 /// `TrySend` never blocks and `SendFor` blocks at most for its timeout; both

@@ -22,6 +22,7 @@
 #include "tubo/pool_worker.h"
 #include "tubo/process.h"
 #include "tubo/recv_result.h"
+#include "tubo/sigpipe.h"
 #include "tubo/spawn.h"
 #include "tubo/stdio.h"
 #include "tubo/wait.h"

@@ -58,6 +58,8 @@ class SigpipeBlock {
   bool raised_ = false;
 };
 
+std::atomic<bool> sigpipe_declared_ignored{false};
+
 // Drops `n` written bytes from the front of `iov[*first..count)`.
 void Advance(struct iovec* iov, int count, int* first, size_t n) {
   while (*first < count && n >= iov[*first].iov_len) {
@@ -122,6 +124,12 @@ static absl::Status DetectKind(int fd, WriteKind& kind, const char* op) {
   return absl::OkStatus();
 }
 
+void SetSigpipeDeclaredIgnored() {
+  sigpipe_declared_ignored.store(true, std::memory_order_relaxed);
+}
+
+bool SigpipeIsDeclaredIgnored() { return sigpipe_declared_ignored.load(std::memory_order_relaxed); }
+
 absl::Status ErrnoError(int err, const char* op, int fd) {
   const bool peer_gone = err == EPIPE || err == ECONNRESET;
   return SystemError(err, absl::StrCat(op, " on fd ", fd),
@@ -137,6 +145,9 @@ absl::Status WriteAll(int fd, WriteKind& kind, struct iovec* iov, int count, con
   if (kind == WriteKind::kSocket) {
     return WriteLoop(fd, /*socket=*/true, iov, count, op, written, nullptr);
   }
+  if (SigpipeIsDeclaredIgnored()) {
+    return WriteLoop(fd, /*socket=*/false, iov, count, op, written, nullptr);
+  }
   SigpipeBlock block;
   return WriteLoop(fd, /*socket=*/false, iov, count, op, written, &block);
 }
@@ -149,7 +160,7 @@ absl::Status WriteSomeNonBlocking(int fd, WriteKind& kind, struct iovec* iov, in
     if (!s.ok()) return s;
   }
   std::optional<SigpipeBlock> block;
-  if (kind != WriteKind::kSocket) block.emplace();
+  if (kind != WriteKind::kSocket && !SigpipeIsDeclaredIgnored()) block.emplace();
   int first = 0;
   SkipEmpty(iov, count, &first);
   // Where RWF_NOWAIT is refused: one write of at most PIPE_BUF bytes after

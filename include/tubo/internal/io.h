@@ -22,6 +22,11 @@ namespace internal {
 // How an end writes: unknown until the first write tries `sendmsg`.
 enum class WriteKind : unsigned char { kUnknown, kSocket, kOther };
 
+// The SIGPIPE declaration (tubo/sigpipe.h): once set, writes to pipes leave
+// the thread's signal mask alone.
+void SetSigpipeDeclaredIgnored();
+bool SigpipeIsDeclaredIgnored();
+
 // Writes all of `iov[0..count)` to `fd`, handling short writes and EINTR.
 // Never raises SIGPIPE: sockets use MSG_NOSIGNAL, other descriptors block
 // SIGPIPE in the calling thread for the duration of the write and consume the
