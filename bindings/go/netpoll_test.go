@@ -125,10 +125,13 @@ func TestReadDeadline(t *testing.T) {
 		t.Fatalf("Recv of half a message past the deadline = %v", err)
 	}
 	// Extending the deadline reaches a receive already waiting.
-	r.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	// (300 ms: under load the two calls may be tens of milliseconds apart;
+	// the bytes come after the first deadline, so only the lift saves it.)
+	r.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	got := recvAsync(r)
 	r.SetReadDeadline(time.Time{})
 	parked()
+	time.Sleep(400 * time.Millisecond)
 	writeRaw(t, w, []byte("llo"))
 	res := within(t, got, 5*time.Second)
 	if res.err != nil || string(res.m) != "hello" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -363,5 +364,143 @@ func TestPoolLeavesNoGoroutinesOrDescriptors(t *testing.T) {
 	}
 	if got := countFds(t); got != fds {
 		t.Fatalf("%d descriptors after three pools, %d before", got, fds)
+	}
+}
+
+// TestWaitSetReportsTasksBesideEndsAndProcesses: one WaitSet over a pipe's
+// End, a Process and two pool Tasks, one running (its worker then SIGKILLed
+// by the test) and one queued behind it, reports each only once it is ready;
+// a task done before AddTask is ready at once; the AddTask errors; a task
+// whose pool is terminated is reported too.
+func TestWaitSetReportsTasksBesideEndsAndProcesses(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "executions")
+	start := tubo.PoolSelf("pool_worker")
+	start.Env = []string{"POOL_TEST_LOG=" + log}
+	p := newPool(t, start, tubo.PoolOptions{Workers: 1})
+	running := submit(t, p, "sleep 60000")
+	queued := submit(t, p, "echo after")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if b, _ := os.ReadFile(log); strings.Contains(string(b), "sleep 60000") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not start the sleeping task")
+		}
+	}
+	set, err := tubo.NewWaitSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	r, w := mustPipe(t)
+	proc := spawn(t, tubo.Command("sleep", "60"))
+	for _, add := range []error{
+		set.AddEnd(r, 1), set.AddProcess(proc, 2), set.AddTask(running, 3), set.AddTask(queued, 4),
+	} {
+		if add != nil {
+			t.Fatal(add)
+		}
+	}
+	if err := set.AddTask(nil, 5); !errors.Is(err, tubo.ErrInvalidArgument) {
+		t.Fatalf("AddTask(nil) = %v, want ErrInvalidArgument", err)
+	}
+	if err := set.AddTask(queued, 3); !errors.Is(err, tubo.ErrInvalidArgument) {
+		t.Fatalf("AddTask under a key in use = %v, want ErrInvalidArgument", err)
+	}
+	if err := set.AddTask(queued, 5); !errors.Is(err, tubo.ErrInvalidArgument) {
+		t.Fatalf("AddTask of a task already in the set = %v, want ErrInvalidArgument", err)
+	}
+	if set.Len() != 4 {
+		t.Fatalf("Len = %d, want 4", set.Len())
+	}
+	if keys := waitKeys(t, set, 100*time.Millisecond); keys != nil {
+		t.Fatalf("nothing is ready yet, Wait = %v", keys)
+	}
+	// The End.
+	if err := w.Send([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if keys := waitKeys(t, set, time.Minute); fmt.Sprint(keys) != "[1]" {
+		t.Fatalf("after a send: %v, want [1]", keys)
+	}
+	if _, err := r.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	// The Process.
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if keys := waitKeys(t, set, time.Minute); fmt.Sprint(keys) != "[2]" {
+		t.Fatalf("after the process's kill: %v, want [2]", keys)
+	}
+	if _, err := proc.Wait(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Remove(2); err != nil {
+		t.Fatal(err)
+	}
+	// The running task, whose worker is killed; then the one queued behind
+	// it runs on the replacement worker.
+	if running.Done() || queued.Done() {
+		t.Fatal("a task is done before its worker was killed")
+	}
+	pids := p.WorkerPids()
+	if len(pids) != 1 {
+		t.Fatalf("worker pids %v, want one", pids)
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	keys := waitKeys(t, set, time.Minute)
+	if len(keys) == 0 || keys[0] != 3 || !running.Done() {
+		t.Fatalf("after the worker's kill: %v (running done: %v), want 3 first", keys, running.Done())
+	}
+	if _, err := running.Result(testCtx(t)); !errors.Is(err, tubo.ErrWorkerDied) {
+		t.Fatalf("the killed task: %v, want ErrWorkerDied", err)
+	}
+	if err := set.Remove(3); err != nil {
+		t.Fatal(err)
+	}
+	if keys := waitKeys(t, set, time.Minute); fmt.Sprint(keys) != "[4]" || !queued.Done() {
+		t.Fatalf("the queued task: %v (done: %v), want [4]", keys, queued.Done())
+	}
+	if got, err := queued.Result(testCtx(t)); err != nil || string(got) != "after" {
+		t.Fatalf("the queued task: %q, %v", got, err)
+	}
+	// A done task is ready at once, and stays so.
+	if err := set.Remove(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := set.AddTask(queued, 6); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if keys := waitKeys(t, set, time.Minute); fmt.Sprint(keys) != "[6]" {
+			t.Fatalf("a task done before AddTask: %v, want [6]", keys)
+		}
+	}
+	if err := set.Remove(6); err != nil {
+		t.Fatal(err)
+	}
+	// Terminating the pool fails a task in the set, which is then reported.
+	last := submit(t, p, "sleep 60000")
+	if err := set.AddTask(last, 7); err != nil {
+		t.Fatal(err)
+	}
+	if keys := waitKeys(t, set, 100*time.Millisecond); keys != nil {
+		t.Fatalf("before Terminate: %v", keys)
+	}
+	if err := p.Terminate(); err != nil {
+		t.Fatal(err)
+	}
+	if keys := waitKeys(t, set, time.Minute); fmt.Sprint(keys) != "[7]" {
+		t.Fatalf("after Terminate: %v, want [7]", keys)
+	}
+	if _, err := last.Result(testCtx(t)); !errors.Is(err, tubo.ErrCancelled) {
+		t.Fatalf("a task of a terminated pool: %v, want ErrCancelled", err)
+	}
+	set.Close()
+	if err := set.AddTask(last, 8); !errors.Is(err, tubo.ErrClosed) {
+		t.Fatalf("AddTask on a closed set = %v, want ErrClosed", err)
 	}
 }

@@ -7,18 +7,20 @@ import "C"
 
 import (
 	"context"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
 	"unsafe"
 )
 
-// WaitSet is one wait over many ends and processes, as C++'s tubo::WaitSet:
-// each member is added under a key of the caller's choosing, and Wait returns
-// the keys of the members that are ready: an End with something to receive
-// (a message, more of one, or the end of the stream), an End added with
-// AddWritable with room to send (or its readers gone), a Process that has
-// exited (Wait or TryWait it to reap it).
+// WaitSet is one wait over many ends, processes and pool tasks, as C++'s
+// tubo::WaitSet: each member is added under a key of the caller's choosing,
+// and Wait returns the keys of the members that are ready: an End with
+// something to receive (a message, more of one, or the end of the stream),
+// an End added with AddWritable with room to send (or its readers gone), a
+// Process that has exited (Wait or TryWait it to reap it), a Task that is
+// done (its Result returns at once).
 //
 // A goroutine in Wait is parked by Go's netpoller and holds no OS thread, so
 // a program can watch a hundred workers from one goroutine, or from a
@@ -32,6 +34,7 @@ type WaitSet struct {
 	w       *netWait   // nil once closed
 	ends    map[uint64]*End
 	procs   map[uint64]*Process
+	tasks   map[uint64]*Task
 	waitMu  sync.Mutex // one Wait at a time
 	keysBuf []C.uint64_t
 }
@@ -42,7 +45,7 @@ func NewWaitSet() (*WaitSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &WaitSet{w: w, ends: map[uint64]*End{}, procs: map[uint64]*Process{}}, nil
+	return &WaitSet{w: w, ends: map[uint64]*End{}, procs: map[uint64]*Process{}, tasks: map[uint64]*Task{}}, nil
 }
 
 // AddEnd watches a read or duplex End for something to receive, under key.
@@ -120,12 +123,39 @@ func (s *WaitSet) AddProcess(p *Process, key uint64) error {
 	return nil
 }
 
+// AddTask watches the pool task t, under key: ready once t is done (a
+// result or an error), and for good after that; a task done already is
+// ready at once. The set keeps the task alive, and its done descriptor (C
+// tubo_task_fd, made now if the task has none) open, until it is removed or
+// the set closed; closing or terminating the pool meanwhile makes the task
+// done (see Pool.Terminate), so it is reported then. Errors:
+// ErrInvalidArgument for a nil Task, a key in use or a task already in the
+// set, ErrClosed for a closed set, ErrSystem when no descriptor is left.
+func (s *WaitSet) AddTask(t *Task, key uint64) error {
+	if t == nil {
+		return &Error{Code: CodeInvalidArgument, Message: "tubo: WaitSet: nil Task"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.free(key); err != nil {
+		return err
+	}
+	var cerr *C.tubo_error
+	err := takeError(C.tubo_wait_set_add_task(s.w.ws, t.h, C.uint64_t(key), &cerr), cerr)
+	runtime.KeepAlive(t)
+	if err != nil {
+		return err
+	}
+	s.tasks[key] = t
+	return nil
+}
+
 // free checks, with s.mu held, that the set is open and key unused.
 func (s *WaitSet) free(key uint64) error {
 	if s.w == nil {
 		return closedError("wait set")
 	}
-	if s.ends[key] != nil || s.procs[key] != nil {
+	if s.ends[key] != nil || s.procs[key] != nil || s.tasks[key] != nil {
 		return &Error{Code: CodeInvalidArgument, Message: "tubo: WaitSet: key already in use"}
 	}
 	return nil
@@ -149,6 +179,8 @@ func (s *WaitSet) Remove(key uint64) error {
 		delete(p.sets, s)
 		s.removeKey(key)
 		p.mu.Unlock()
+	} else if s.tasks[key] != nil {
+		s.removeKey(key)
 	} else {
 		return &Error{Code: CodeInvalidArgument, Message: "tubo: WaitSet: no member has that key"}
 	}
@@ -156,11 +188,13 @@ func (s *WaitSet) Remove(key uint64) error {
 }
 
 // removeKey drops key from the C set and the maps (s.mu held, and the
-// member's lock: the C set looks at the member as it lets it go).
+// member's lock for an End or a Process: the C set looks at the member as
+// it lets it go).
 func (s *WaitSet) removeKey(key uint64) {
 	C.tubo_wait_set_remove(s.w.ws, C.uint64_t(key), nil)
 	delete(s.ends, key)
 	delete(s.procs, key)
+	delete(s.tasks, key)
 }
 
 // forgetEnd removes e, which is being closed, from the set (without e.mu
@@ -195,7 +229,7 @@ func (s *WaitSet) forgetProcess(p *Process) {
 func (s *WaitSet) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.ends) + len(s.procs)
+	return len(s.ends) + len(s.procs) + len(s.tasks)
 }
 
 // Wait waits until at least one member is ready and returns the keys of the
@@ -226,18 +260,19 @@ func (s *WaitSet) Wait(ctx context.Context) ([]uint64, error) {
 
 // readyNow asks the C set, without waiting, which members are ready; their
 // Ends and Processes are locked meanwhile (in address order), since the C
-// set reads their state.
+// set reads their state (a Task needs no lock: the set holds its own
+// reference and reads only its descriptor).
 func (s *WaitSet) readyNow() ([]uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.w == nil {
 		return nil, closedError("wait set")
 	}
-	n := len(s.ends) + len(s.procs)
+	n := len(s.ends) + len(s.procs) + len(s.tasks)
 	if n == 0 {
 		return nil, nil
 	}
-	locks := make([]sync.Locker, 0, n)
+	locks := make([]sync.Locker, 0, len(s.ends)+len(s.procs))
 	for _, e := range s.ends {
 		locks = append(locks, &e.mu)
 	}
@@ -281,7 +316,7 @@ func (s *WaitSet) Close() error {
 		delete(p.sets, s)
 		p.mu.Unlock()
 	}
-	s.ends, s.procs = nil, nil
+	s.ends, s.procs, s.tasks = nil, nil, nil
 	s.mu.Unlock()
 	w.wake() // returns once no Wait runs on it
 	w.free()

@@ -241,6 +241,8 @@ _declare("tubo_task_wait", c_int, c_void_p, c_int64)
 _declare("tubo_task_result", c_int, P(P(Bytes)), c_void_p, ERR)
 _declare("tubo_task_cancel", c_int, c_void_p)
 _declare("tubo_task_free", None, c_void_p)
+_declare("tubo_task_fd", c_int, P(c_int), c_void_p, ERR)
+_declare("tubo_wait_set_add_task", c_int, c_void_p, c_void_p, c_uint64, ERR)
 
 
 def version():

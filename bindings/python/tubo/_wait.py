@@ -1,9 +1,11 @@
-"""``wait``: one wait over connections (readable or writable) and processes,
-like ``multiprocessing.connection.wait``, on the C wait set (epoll and pidfds).
+"""``wait``: one wait over connections (readable or writable), processes and
+``BytesPool`` tasks, like ``multiprocessing.connection.wait``, on the C wait
+set (epoll, pidfds and the tasks' eventfds).
 """
 import ctypes
 
 from tubo import _lib
+from tubo.bytes_pool import PoolTask
 from tubo._timeouts import interruptible, timeout_ms
 from tubo.connection import Connection
 from tubo.errors import call
@@ -19,8 +21,9 @@ def wait(object_list, timeout=None, *, writable=()):
 
     A Connection is ready when a receive would not block (a message or end of
     stream); a Process (or a Command's child), or its ``sentinel`` (an int,
-    returned as given), when it has exited. Built on the
-    C wait set (epoll and pidfds). Other objects are a TypeError.
+    returned as given), when it has exited; a ``BytesPool`` task (``PoolTask``)
+    when it is done (``result()`` returns at once). Built on the C wait set
+    (epoll, pidfds, eventfds). Other objects are a TypeError.
 
     ``writable`` (keyword-only) lists sending Connections to watch for room:
     one is ready (and in the result) when a send can make progress without
@@ -49,11 +52,13 @@ def wait(object_list, timeout=None, *, writable=()):
                 call(_c.tubo_wait_set_add_end, ws, obj._end, key)
             elif isinstance(obj, Process):
                 call(_c.tubo_wait_set_add_process, ws, obj._c_handle(), key)
+            elif isinstance(obj, PoolTask):
+                call(_c.tubo_wait_set_add_task, ws, obj._h, key)
             elif isinstance(obj, int) and process_of_sentinel(obj) is not None:
                 call(_c.tubo_wait_set_add_process, ws, process_of_sentinel(obj)._c_handle(), key)
             else:
-                raise TypeError("tubo.wait() takes Connections, Processes and Process.sentinel "
-                                "values, not %r" % (obj,))
+                raise TypeError("tubo.wait() takes Connections, Processes, Process.sentinel "
+                                "values and BytesPool tasks, not %r" % (obj,))
         keys = (ctypes.c_uint64 * max(1, len(objects)))()
         count = ctypes.c_size_t()
 

@@ -92,6 +92,16 @@ class PoolTask:
             raise TimeoutError("task %d: not done within %g s" % (self.id, timeout))
         return _result(self._h)
 
+    @property
+    def sentinel(self):
+        """A descriptor readable once the task is done, as ``Process.sentinel``:
+        for ``select``, ``multiprocessing.connection.wait`` (or give ``tubo.wait``
+        the task itself). An eventfd owned by the task, made at the first use:
+        do not read or close it; it stays open while this handle lives."""
+        fd = ctypes.c_int()
+        call(_c.tubo_task_fd, ctypes.byref(fd), self._h)
+        return fd.value
+
     def cancel(self):
         """Cancels the task if no worker was sent it yet (it then fails with
         ``CancelledError``) and returns True; False if it was sent or is done."""
