@@ -367,6 +367,21 @@ func TestPoolLeavesNoGoroutinesOrDescriptors(t *testing.T) {
 	}
 }
 
+// waitKeys waits on set for at most d; nil when nothing became ready.
+func waitKeys(t *testing.T, set *tubo.WaitSet, d time.Duration) []uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	keys, err := set.Wait(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	return keys
+}
+
 // TestWaitSetReportsTasksBesideEndsAndProcesses: one WaitSet over a pipe's
 // End, a Process and two pool Tasks, one running (its worker then SIGKILLed
 // by the test) and one queued behind it, reports each only once it is ready;
