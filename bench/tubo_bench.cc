@@ -30,10 +30,15 @@
 //                     pins the whole section to one CPU.
 //   mem.<S>           peak RSS growth of a process receiving one S-byte
 //                     message with Recv, as a ratio to S (goal <= 1.1)
+//   tp_sigign.<S>, pp_sigign_pipe_samecpu.8B, pp_sigign_pipe_xcpu.8B   the
+//                     "sigign" section: tp and pp after signal(SIGPIPE,
+//                     SIG_IGN) and tubo::DeclareSigpipeIgnored (tubo/sigpipe.h)
 //
-// Usage: tubo_bench <tp|pp|spawn|wait|mem|abi|all> [--scale F] [--peer PATH]
-// SIGPIPE keeps its default disposition here: tubo must cope without help.
+// Usage: tubo_bench <tp|pp|spawn|wait|mem|abi|sigign|all> [--scale F] [--peer PATH]
+// SIGPIPE keeps its default disposition here (but in the sigign section, run
+// last): tubo must cope without help.
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -84,6 +89,9 @@ std::string SizeName(size_t s) {
   if (s >= 1024 && s % 1024 == 0) return std::to_string(s >> 10) + "KiB";
   return std::to_string(s) + "B";
 }
+
+// Appended to the tp and pp workload names: "_sigign" in the sigign section.
+std::string g_variant;
 
 void Print(const std::string& name, double value, const char* unit, int digits = 1) {
   std::printf("lib.%s %.*f %s\n", name.c_str(), digits, value, unit);
@@ -190,7 +198,8 @@ void Throughput(size_t size, long n, Tp mode) {
   tubo::ExitStatus st = Check(child.Wait(), "wait");
 
   const char* names[] = {"tp", "tp_into", "tp_batched", "tp_batched_into"};
-  const std::string name = std::string(names[static_cast<int>(mode)]) + "." + SizeName(size);
+  const std::string name =
+      std::string(names[static_cast<int>(mode)]) + g_variant + "." + SizeName(size);
   SinkReport r = {0, 0};
   if (report && report->size() == sizeof r) std::memcpy(&r, report->data(), sizeof r);
   if (!r.ok || r.count != static_cast<uint64_t>(n) || !st.success()) {
@@ -255,7 +264,9 @@ void PingPong(size_t size, long iters, long warm, int pin) {
   Check(p2c.writer.Close(), "close");
   Check(child.Wait(), "wait");
   sched_setaffinity(0, sizeof saved, &saved);
-  ReportLatency(std::string(pin == 1 ? "pp_pipe_samecpu." : "pp_pipe_xcpu.") + SizeName(size), lat);
+  ReportLatency(std::string("pp") + g_variant + (pin == 1 ? "_pipe_samecpu." : "_pipe_xcpu.") +
+                    SizeName(size),
+                lat);
 }
 
 // ------------------------------------------------------------------- abi
@@ -525,6 +536,15 @@ int main(int argc, char** argv) {
   }
   if (all || what == "mem") {
     for (size_t s : {size_t{1} << 20, size_t{16} << 20, size_t{128} << 20}) MemBench(s);
+  }
+  if (all || what == "sigign") {
+    // Last: the declaration is for the whole process and cannot be undone.
+    signal(SIGPIPE, SIG_IGN);
+    if (absl::Status s = tubo::DeclareSigpipeIgnored(); !s.ok()) Die("declare", s);
+    g_variant = "_sigign";
+    for (int i = 0; i < 3; ++i) Throughput(sizes[i], Scaled(counts[i], 16), Tp::kRecv);
+    const long it = Scaled(20000, 200);
+    for (int pin = 1; pin <= 2; ++pin) PingPong(8, it, it / 20, pin);
   }
   return 0;
 }

@@ -50,19 +50,19 @@ bool SigpipeBlockedInThisThread() {
 }
 
 TEST(Sigpipe, RefusedUnderTheDefaultDisposition) {
-  EXPECT_EQ(InChild([] {
-              signal(SIGPIPE, SIG_DFL);
-              absl::Status declared = tubo::DeclareSigpipeIgnored();
-              if (ErrorOf(declared) != Error::kInvalidArgument) return 1;
-              if (std::string(declared.message()).find("signal(SIGPIPE, SIG_IGN)") ==
-                  std::string::npos) {
-                return 2;
-              }
-              if (tubo::SigpipeDeclaredIgnored()) return 3;
-              // Not declared: tubo still keeps the process alive.
-              return SendToClosedPipe() == 0 ? 0 : 4;
-            }),
-            0);
+  EXPECT_EQ(
+      InChild([] {
+        signal(SIGPIPE, SIG_DFL);
+        absl::Status declared = tubo::DeclareSigpipeIgnored();
+        if (ErrorOf(declared) != Error::kInvalidArgument) return 1;
+        if (std::string(declared.message()).find("signal(SIGPIPE, SIG_IGN)") == std::string::npos) {
+          return 2;
+        }
+        if (tubo::SigpipeDeclaredIgnored()) return 3;
+        // Not declared: tubo still keeps the process alive.
+        return SendToClosedPipe() == 0 ? 0 : 4;
+      }),
+      0);
 }
 
 TEST(Sigpipe, IgnoredThenDeclaredSendsFailCleanly) {
