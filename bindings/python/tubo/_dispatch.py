@@ -4,21 +4,26 @@ hands each outcome back to its job, in this thread. Internal.
 
 A job is an object with
 
-- ``next_task(force)``: the next ``(payload, deliver)`` to submit, ``WAIT``
-  if it has none to give now (a lazy map whose consumer lags behind; with
-  ``force`` it must not wait), or None once it has none left. ``payload`` is
-  bytes, or an exception to deliver at once (arguments that did not pickle,
-  an input iterator that raised);
+- ``next_tasks(force, limit)``: a list of at most ``limit`` (at least one)
+  ``(payload, deliver)`` to submit next, ``WAIT`` if it has none to give now
+  (a lazy map whose consumer lags behind; with ``force`` it must not wait),
+  or None once it has none left. ``payload`` is bytes, or an exception to
+  deliver at once (arguments that did not pickle, an input iterator that
+  raised);
 - ``cancel(exc)``: fails whatever it has not given out.
 
 ``deliver(ok, value)`` is called once per task with ``(True, result bytes)``
 or ``(False, exception)`` (``WorkerDiedError``, ``CancelledError``, ...).
 
-The thread sleeps in one ``poll`` on the pool's notification descriptor
-(readable when a task is done) and a wake-up pipe (a new job, a consumer that
-made room, close, terminate), so it costs nothing while it waits and reacts
-at once.
+The library is crossed once per batch, not once per task: tasks go in by
+``tubo_pool_submit_tagged`` (a tag each, an index into the deliveries
+waiting) and come back by ``tubo_pool_take_done`` (every task done, in one
+buffer). The thread sleeps in one ``poll`` on the pool's notification
+descriptor (readable when a task is done) and a wake-up pipe (a new job, a
+consumer that made room, close, terminate), so it costs nothing while it
+waits and reacts at once.
 """
+import array
 import collections
 import os
 import select
@@ -27,14 +32,11 @@ import threading
 import traceback
 import weakref
 
-from tubo import _lib
-from tubo.bytes_pool import _result
-from tubo.errors import CancelledError, TuboError
-
-_c = _lib.lib
-_task_done = _c.tubo_task_done
+from tubo.errors import CancelledError, TuboError, from_code
 
 WAIT = object()
+# The most tasks pulled from the jobs and submitted in one call.
+_BATCH = 256
 
 
 def _report(what):
@@ -57,8 +59,9 @@ class Dispatcher:
         self._core = core
         self._lock = threading.Lock()
         self._jobs = collections.deque()
-        self._held = None  # a (payload, deliver) pulled while the window was full
-        self._pending = collections.deque()  # (PoolTask, deliver), oldest first
+        self._held = collections.deque()  # (payload, deliver) pulled, not submitted yet
+        self._deliveries = {}  # tag -> deliver, for the tasks submitted and not done
+        self._next_tag = 1
         self._closing = False
         self._terminating = False
         self._wake_r, self._wake_w = os.pipe()  # close-on-exec, as every fd Python makes
@@ -138,13 +141,13 @@ class Dispatcher:
             if self._terminating:
                 return False
             self._feed()
-            if self._pending:
+            if self._deliveries:
                 self._clear(self._notify)  # before looking: a task done later re-arms it
                 if self._collect():
                     continue
             else:
                 with self._lock:
-                    if self._closing and not self._jobs and self._held is None:
+                    if self._closing and not self._jobs and not self._held:
                         return True
             self._poller.poll()
 
@@ -156,85 +159,83 @@ class Dispatcher:
         except BlockingIOError:
             pass
 
-    def _pull(self):
-        """The next (payload, deliver) of the first job that has one, or None."""
+    def _pull(self, limit):
+        """Up to ``limit`` (payload, deliver) from the first job that has
+        some, or an empty list."""
         with self._lock:
             jobs = list(self._jobs)
             force = self._closing
         for job in jobs:
             try:
-                item = job.next_task(force)
+                items = job.next_tasks(force, limit)
             except BaseException as e:
                 _report("a pool job")
                 job.cancel(e)
-                item = None
-            if item is None:
+                items = None
+            if items is None:
                 with self._lock:
                     try:
                         self._jobs.remove(job)
                     except ValueError:
                         pass
                 continue
-            if item is WAIT:
+            if items is WAIT:
                 continue
-            return item
-        return None
+            return items
+        return []
 
     def _feed(self):
         """Submits while the window has room and the jobs have tasks."""
-        submit = self._core._submit_once
+        held = self._held
         while not self._terminating:
-            item = self._held
-            if item is None:
-                item = self._pull()
-                if item is None:
+            if not held:
+                items = self._pull(_BATCH)
+                if not items:
                     return
-            payload, deliver = item
-            if isinstance(payload, BaseException):
-                self._held = None
-                self._deliver(deliver, False, payload)
-                continue
-            try:
-                task = submit(payload, 0)
-            except TuboError as e:
-                self._held = None
-                self._deliver(deliver, False, e)
-                continue
-            if task is None:  # the window is full: a task done makes room
-                self._held = item
-                return
-            self._held = None
-            self._pending.append((task, deliver))
+                for item in items:
+                    if isinstance(item[0], BaseException):
+                        self._deliver(item[1], False, item[0])
+                    else:
+                        held.append(item)
+                if not held:
+                    continue
+            if not self._submit(held):
+                return  # the window is full: a task done makes room
+
+    def _submit(self, held):
+        """Submits what ``held`` holds, oldest first, as far as the window
+        allows; True if all of it went in."""
+        deliveries = self._deliveries
+        tag = self._next_tag
+        tags = array.array("Q", range(tag, tag + len(held)))
+        lens = array.array("Q", [len(p) for p, _ in held])
+        try:
+            n = self._core._submit_tagged(b"".join([p for p, _ in held]), lens, tags)
+        except TuboError as e:
+            # The pool refuses tasks (closed, gave up starting workers): each
+            # held task fails with that error.
+            while held:
+                self._deliver(held.popleft()[1], False, e)
+            return True
+        for _ in range(n):
+            deliveries[tag] = held.popleft()[1]
+            tag += 1
+        self._next_tag = tag
+        return not held
 
     def _collect(self):
-        """Delivers every task done; True if there was one. Tasks mostly end
-        in the order they were submitted: the front is looked at first, the
-        rest only when the front is not done."""
-        pending = self._pending
-        found = False
-        while pending and _task_done(pending[0][0]._h):
-            task, deliver = pending.popleft()
-            self._finish(task, deliver)
-            found = True
-        if found or not pending:
-            return found
-        keep = collections.deque()
-        for task, deliver in pending:
-            if _task_done(task._h):
-                self._finish(task, deliver)
-                found = True
-            else:
-                keep.append((task, deliver))
-        self._pending = keep
-        return found
+        """Delivers every task done; True if there was one."""
+        outcomes, _ = self._core._take_done()
+        self._finish(outcomes)
+        return bool(outcomes)
 
-    def _finish(self, task, deliver):
-        try:
-            value = _result(task._h)
-        except TuboError as e:
-            self._deliver(deliver, False, e)
-        else:
-            self._deliver(deliver, True, value)
+    def _finish(self, outcomes):
+        pop, deliver = self._deliveries.pop, self._deliver
+        for tag, code, body in outcomes:
+            if code == 0:
+                deliver(pop(tag), True, body)
+            else:
+                deliver(pop(tag), False, from_code(code, body.decode("utf-8", "replace")))
 
     @staticmethod
     def _deliver(deliver, ok, value):
@@ -246,14 +247,15 @@ class Dispatcher:
     def _drain(self):
         """After a terminate: every task in flight ends (the C pool cancels
         them), every job is cancelled."""
-        for task, deliver in self._pending:
-            task.wait()
-            self._finish(task, deliver)
-        self._pending.clear()
+        while self._deliveries:
+            self._clear(self._notify)
+            outcomes, pending = self._core._take_done()
+            self._finish(outcomes)
+            if pending and not outcomes:
+                self._poller.poll(100)
         cancelled = CancelledError("the pool was terminated before the task was submitted")
-        if self._held is not None:
-            self._deliver(self._held[1], False, cancelled)
-            self._held = None
+        while self._held:
+            self._deliver(self._held.popleft()[1], False, cancelled)
         with self._lock:
             jobs, self._jobs = list(self._jobs), collections.deque()
         for job in jobs:

@@ -31,13 +31,12 @@ import os
 import threading
 import time
 import weakref
-from multiprocessing.pool import starmapstar
 
 from tubo import _pool_boot, _spawn
 from tubo._dispatch import Dispatcher
 from tubo.bytes_pool import BytesPool
 from tubo.pool import IMapIterator, _IMapState, _chunked, _first, _identity, decode_outcome
-from tubo.pool import encode_task
+from tubo.pool import encode_call
 
 
 class _FutureJob:
@@ -51,12 +50,12 @@ class _FutureJob:
         self._task = task  # (fn, args, kwargs) until given out
         self._lock = threading.Lock()
 
-    def next_task(self, force):
+    def next_tasks(self, force, limit):
         with self._lock:
             task, self._task = self._task, None
         if task is None or not self._future.set_running_or_notify_cancel():
             return None
-        return encode_task(*task), self._deliver
+        return [(encode_call(*task), self._deliver)]
 
     def cancel(self, exc):
         with self._lock:
@@ -129,7 +128,7 @@ class ProcessPoolExecutor(concurrent.futures.Executor):
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            state = _IMapState(self._dispatcher, starmapstar, fn,
+            state = _IMapState(self._dispatcher, True, fn,
                                _chunked(zip(*iterables), chunksize), self._lookahead, True)
             self._dispatcher.add(state)
         it = IMapIterator(state, _first if chunksize == 1 else _identity)
