@@ -20,7 +20,8 @@ the main module as ``__mp_main__``). Where a worker dies, that task's
 and its exit status or signal) and every other future completes normally;
 the standard executor raises ``BrokenProcessPool`` for every pending future
 and refuses new ones. ``map`` reads its input as the results are consumed (a
-bounded window) instead of submitting all of it first.
+bounded window) instead of submitting all of it first. As with
+``tubo.Pool``, a busy worker is sent up to 8 tasks ahead of the one it runs.
 
 Built like ``tubo.Pool`` (``tubo/pool.py``), on the same dispatcher thread
 and worker start-up.
@@ -33,7 +34,7 @@ import time
 import weakref
 
 from tubo import _pool_boot, _spawn
-from tubo._dispatch import Dispatcher
+from tubo._dispatch import CORE_OPTIONS, Dispatcher
 from tubo.bytes_pool import BytesPool
 from tubo.pool import IMapIterator, _IMapState, _chunked, _first, _identity, decode_outcome
 from tubo.pool import encode_call
@@ -44,6 +45,7 @@ class _FutureJob:
     moves to running (never if it was cancelled first)."""
 
     __slots__ = ("_future", "_task", "_lock")
+    cancellable = True
 
     def __init__(self, future, task):
         self._future = future
@@ -98,8 +100,11 @@ class ProcessPoolExecutor(concurrent.futures.Executor):
         args, env = _pool_boot.boot_command(initializer, initargs)
         self._max_workers = max_workers
         self._core = BytesPool(args, env=env, workers=max_workers,
-                               max_tasks_per_worker=max_tasks_per_child)
-        self._dispatcher = Dispatcher(self._core, "tubo.ProcessPoolExecutor dispatcher")
+                               max_tasks_per_worker=max_tasks_per_child, **CORE_OPTIONS)
+        # Futures given out at most 8 per worker at a time: the others stay
+        # cancellable (shutdown(cancel_futures=True), Future.cancel).
+        self._dispatcher = Dispatcher(self._core, "tubo.ProcessPoolExecutor dispatcher",
+                                      cancellable=8 * max_workers)
         self._lookahead = 8 * max_workers
         self._shutdown_lock = threading.Lock()
         self._shutdown = False

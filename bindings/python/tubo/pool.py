@@ -36,6 +36,11 @@ Where it differs, on purpose:
   with ``tubo.CancelledError`` instead of leaving their ``get()`` waiting.
 - ``imap`` and ``imap_unordered`` read their input as the results are
   consumed (at most ``8 * processes`` chunks ahead), never the whole of it.
+- Tasks are sent to the workers ahead of time, so that tiny tasks cost
+  little: a busy worker has up to 8 tasks (chunks) queued behind the one it
+  runs, and these wait for it even if another worker becomes idle (an idle
+  worker is always sent a task first). ``multiprocessing.Pool`` workers
+  take one task at a time from a shared queue.
 - Workers die with this process, whatever kills it.
 
 How tasks reach the workers: ``tubo/_dispatch.py`` (one thread per pool)
@@ -51,7 +56,7 @@ import weakref
 from multiprocessing.reduction import ForkingPickler
 
 from tubo import _pool_boot, _spawn
-from tubo._dispatch import WAIT, Dispatcher
+from tubo._dispatch import CORE_OPTIONS, WAIT, Dispatcher
 from tubo._pool_boot import encode_call, encode_chunk, map_prefix
 from tubo.bytes_pool import BytesPool
 
@@ -365,7 +370,7 @@ class Pool:
         args, env = _pool_boot.boot_command(initializer, initargs)
         self._processes = processes
         self._core = BytesPool(args, env=env, workers=processes,
-                               max_tasks_per_worker=maxtasksperchild)
+                               max_tasks_per_worker=maxtasksperchild, **CORE_OPTIONS)
         self._dispatcher = Dispatcher(self._core, "tubo.Pool dispatcher")
         self._lookahead = 8 * processes
         self._finalizer = weakref.finalize(self, _stop, self._dispatcher)
