@@ -4,21 +4,23 @@ hands each outcome back to its job, in this thread. Internal.
 
 A job is an object with
 
-- ``next_tasks(force, limit)``: a list of at most ``limit`` (at least one)
-  ``(payload, deliver)`` to submit next, ``WAIT`` if it has none to give now
-  (a lazy map whose consumer lags behind; with ``force`` it must not wait),
-  or None once it has none left. ``payload`` is bytes, or an exception to
-  deliver at once (arguments that did not pickle, an input iterator that
-  raised);
+- ``next_tasks(force, limit)``: the next tasks to submit, at least one and
+  at most ``limit``, as two lists ``(payloads, keys)``; ``WAIT`` if it has
+  none to give now (a lazy map whose consumer lags behind; with ``force``
+  it must not wait), or None once it has none left. A payload is bytes, or
+  an exception to deliver at once (arguments that did not pickle, an input
+  iterator that raised); a key is what the job wants back with the
+  task's outcome (an index);
+- ``deliver(outcomes)``: takes a list of ``(key, ok, value)``, one per task
+  done, ``(key, True, result bytes)`` or ``(key, False, exception)``
+  (``WorkerDiedError``, ``CancelledError``, ...), each task's once, in
+  this thread; the outcomes of a batch come in one call;
 - ``cancel(exc)``: fails whatever it has not given out;
 - optionally ``cancellable = True``: its tasks can be cancelled until they
   are given out, so the dispatcher gives out no more than ``cancellable``
   (its constructor's argument) of the tasks of such jobs at a time (the
   executor's futures: ``shutdown(cancel_futures=True)`` finds the others
   still pending).
-
-``deliver(ok, value)`` is called once per task with ``(True, result bytes)``
-or ``(False, exception)`` (``WorkerDiedError``, ``CancelledError``, ...).
 
 The library is crossed once per batch, not once per task: tasks go in by
 ``tubo_pool_submit_tagged`` (a tag each, an index into the deliveries
@@ -48,6 +50,8 @@ _BATCH = 256
 # writes them with few wake-ups (tiny tasks cost 2 to 3 times less CPU than
 # with the C pool's defaults, 16 and 1).
 CORE_OPTIONS = {"max_in_flight": _BATCH, "prefetch": 8}
+# The most tasks submitted and not yet taken back (done or not).
+_MAX_UNTAKEN = 4 * _BATCH
 
 
 def _report(what):
@@ -71,8 +75,10 @@ class Dispatcher:
         self._cancellable_room = cancellable  # None: no limit
         self._lock = threading.Lock()
         self._jobs = collections.deque()
-        self._held = collections.deque()  # (payload, deliver) pulled, not submitted yet
-        self._deliveries = {}  # tag -> deliver, for the tasks submitted and not done
+        # Pulled from the jobs, not submitted yet: payloads and their delivers.
+        self._held_payloads = []
+        self._held_keys = []  # (job, key)
+        self._deliveries = {}  # tag -> (job, key), for the tasks submitted and not taken
         self._next_tag = 1
         self._closing = False
         self._terminating = False
@@ -159,7 +165,7 @@ class Dispatcher:
                     continue
             else:
                 with self._lock:
-                    if self._closing and not self._jobs and not self._held:
+                    if self._closing and not self._jobs and not self._held_payloads:
                         return True
             self._poller.poll()
 
@@ -171,8 +177,8 @@ class Dispatcher:
             pass
 
     def _pull(self, limit):
-        """Up to ``limit`` (payload, deliver) from the first job that has
-        some, or an empty list."""
+        """``(payloads, delivers)`` of at most ``limit`` tasks from the first
+        job that has some, or None."""
         with self._lock:
             jobs = list(self._jobs)
             force = self._closing
@@ -197,55 +203,56 @@ class Dispatcher:
             if items is WAIT:
                 continue
             if counted:
-                self._cancellable_room -= len(items)
-                items = [(payload, self._counted(deliver)) for payload, deliver in items]
-            return items
-        return []
-
-    def _counted(self, deliver):
-        def counted_deliver(ok, value):
-            self._cancellable_room += 1  # in this thread, as every delivery
-            deliver(ok, value)
-        return counted_deliver
+                self._cancellable_room -= len(items[0])
+            return job, items
+        return None
 
     def _feed(self):
         """Submits while the window has room and the jobs have tasks."""
-        held = self._held
-        while not self._terminating:
-            if not held:
-                items = self._pull(_BATCH)
-                if not items:
+        payloads, keys = self._held_payloads, self._held_keys
+        # Tasks done count no more against the pool's window, only once they are
+        # taken: a bound on those submitted and not taken keeps the outcomes
+        # waiting in the library few.
+        while not self._terminating and len(self._deliveries) < _MAX_UNTAKEN:
+            if not payloads:
+                pulled = self._pull(_BATCH)
+                if pulled is None:
                     return
-                for item in items:
-                    if isinstance(item[0], BaseException):
-                        self._deliver(item[1], False, item[0])
+                job, (new_payloads, new_keys) = pulled
+                failed = []
+                for payload, key in zip(new_payloads, new_keys):
+                    if isinstance(payload, BaseException):
+                        failed.append((key, False, payload))
                     else:
-                        held.append(item)
-                if not held:
+                        payloads.append(payload)
+                        keys.append((job, key))
+                if failed:
+                    self._deliver(job, failed)
+                if not payloads:
                     continue
-            if not self._submit(held):
+            if not self._submit(payloads, keys):
                 return  # the window is full: a task done makes room
 
-    def _submit(self, held):
-        """Submits what ``held`` holds, oldest first, as far as the window
-        allows; True if all of it went in."""
-        deliveries = self._deliveries
+    def _submit(self, payloads, keys):
+        """Submits the held tasks, oldest first, as far as the window
+        allows; True if all of them went in."""
         tag = self._next_tag
-        tags = array.array("Q", range(tag, tag + len(held)))
-        lens = array.array("Q", [len(p) for p, _ in held])
+        held = len(payloads)
         try:
-            n = self._core._submit_tagged(b"".join([p for p, _ in held]), lens, tags)
+            n = self._core._submit_tagged(b"".join(payloads), array.array("Q", map(len, payloads)),
+                                          array.array("Q", range(tag, tag + held)))
         except TuboError as e:
             # The pool refuses tasks (closed, gave up starting workers): each
             # held task fails with that error.
-            while held:
-                self._deliver(held.popleft()[1], False, e)
+            self._deliver_each([(job, key, False, e) for job, key in keys])
+            payloads.clear()
+            keys.clear()
             return True
-        for _ in range(n):
-            deliveries[tag] = held.popleft()[1]
-            tag += 1
-        self._next_tag = tag
-        return not held
+        self._deliveries.update(zip(range(tag, tag + n), keys))
+        self._next_tag = tag + n
+        del payloads[:n]
+        del keys[:n]
+        return n == held
 
     def _collect(self):
         """Delivers every task done; True if there was one."""
@@ -254,17 +261,39 @@ class Dispatcher:
         return bool(outcomes)
 
     def _finish(self, outcomes):
-        pop, deliver = self._deliveries.pop, self._deliver
+        """Hands the outcomes of ``tubo_pool_take_done`` to their jobs, each
+        run of one job's in one call."""
+        pop = self._deliveries.pop
+        job, run = None, []
         for tag, code, body in outcomes:
+            owner, key = pop(tag)
+            if owner is not job:
+                if run:
+                    self._deliver(job, run)
+                job, run = owner, []
             if code == 0:
-                deliver(pop(tag), True, body)
+                run.append((key, True, body))
             else:
-                deliver(pop(tag), False, from_code(code, body.decode("utf-8", "replace")))
+                run.append((key, False, from_code(code, body.decode("utf-8", "replace"))))
+        if run:
+            self._deliver(job, run)
 
-    @staticmethod
-    def _deliver(deliver, ok, value):
+    def _deliver_each(self, each):
+        """Delivers ``(job, key, ok, value)``, each run of one job's in one call."""
+        i, n = 0, len(each)
+        while i < n:
+            job = each[i][0]
+            j = i + 1
+            while j < n and each[j][0] is job:
+                j += 1
+            self._deliver(job, [(key, ok, value) for _, key, ok, value in each[i:j]])
+            i = j
+
+    def _deliver(self, job, outcomes):
+        if self._cancellable_room is not None and getattr(job, "cancellable", False):
+            self._cancellable_room += len(outcomes)
         try:
-            deliver(ok, value)
+            job.deliver(outcomes)
         except BaseException:
             _report("a pool result's callback")
 
@@ -278,8 +307,9 @@ class Dispatcher:
             if pending and not outcomes:
                 self._poller.poll(100)
         cancelled = CancelledError("the pool was terminated before the task was submitted")
-        while self._held:
-            self._deliver(self._held.popleft()[1], False, cancelled)
+        self._deliver_each([(job, key, False, cancelled) for job, key in self._held_keys])
+        self._held_payloads.clear()
+        self._held_keys.clear()
         with self._lock:
             jobs, self._jobs = list(self._jobs), collections.deque()
         for job in jobs:

@@ -18,7 +18,7 @@ channels). A task is either
 - the pickle of ``(func, args, kwargs)`` (``encode_call``): one call;
 - ``M`` or ``S``, the length of the function's pickle (4 bytes, little
   endian), that pickle, then the pickle of a chunk (``map_prefix`` and
-  ``encode_chunk``): ``list(map(func, chunk))`` or
+  ``encode_chunks``): ``list(map(func, chunk))`` or
   ``list(itertools.starmap(func, chunk))``. A map pickles its function once,
   not once per task, and a worker unpickles each function once (a small
   cache keyed by its pickle).
@@ -110,15 +110,30 @@ def map_prefix(func, star):
     return (_STARMAP if star else _MAP) + len(fn).to_bytes(4, "little") + fn
 
 
-def encode_chunk(encoder, prefix, chunk):
-    """The payload of a map task: ``prefix`` (``map_prefix``) and the
-    pickle of ``chunk`` (a tuple), or the exception pickling raised."""
+# Types whose pickle ForkingPickler makes as pickle.dumps does (no reducer of
+# its own), so a chunk of one of them is pickled without the cost of a
+# ForkingPickler call.
+_PLAIN = frozenset((bytes, str, int, float, bool, type(None)))
+
+
+def encode_chunks(encoder, prefix, chunks):
+    """The payloads of map tasks, one per chunk (a tuple): ``prefix``
+    (``map_prefix``) then the chunk's pickle; for a chunk that does not
+    pickle (or a ``prefix`` that is an exception), the exception."""
     if isinstance(prefix, BaseException):
-        return prefix
-    try:
-        return prefix + encoder.dumps(chunk)
-    except Exception as e:
-        return e
+        return [prefix] * len(chunks)
+    dumps, plain = pickle.dumps, _PLAIN
+    out = []
+    append = out.append
+    for chunk in chunks:
+        try:
+            if len(chunk) == 1 and type(chunk[0]) in plain:
+                append(prefix + dumps(chunk))
+            else:
+                append(prefix + encoder.dumps(chunk))
+        except Exception as e:
+            append(e)
+    return out
 
 
 class _Runner:

@@ -57,7 +57,11 @@ class _FutureJob:
             task, self._task = self._task, None
         if task is None or not self._future.set_running_or_notify_cancel():
             return None
-        return [(encode_call(*task), self._deliver)]
+        return [encode_call(*task)], [None]
+
+    def deliver(self, outcomes):
+        for _, ok, value in outcomes:
+            self._deliver(ok, value)
 
     def cancel(self, exc):
         with self._lock:

@@ -47,7 +47,7 @@ How tasks reach the workers: ``tubo/_dispatch.py`` (one thread per pool)
 over ``tubo.BytesPool``; how a worker starts and runs them:
 ``tubo/_pool_boot.py``.
 """
-import functools
+import collections
 import itertools
 import multiprocessing
 import os
@@ -57,7 +57,7 @@ from multiprocessing.reduction import ForkingPickler
 
 from tubo import _pool_boot, _spawn
 from tubo._dispatch import CORE_OPTIONS, WAIT, Dispatcher
-from tubo._pool_boot import encode_call, encode_chunk, map_prefix
+from tubo._pool_boot import encode_call, encode_chunks, map_prefix
 from tubo.bytes_pool import BytesPool
 
 _pickle_loads = ForkingPickler.loads
@@ -107,7 +107,11 @@ class ApplyResult:
     def next_tasks(self, force, limit):
         with self._lock:
             payload, self._payload = self._payload, None
-        return None if payload is None else [(payload, self._deliver)]
+        return None if payload is None else ([payload], [None])
+
+    def deliver(self, outcomes):
+        for _, ok, value in outcomes:
+            self._deliver(ok, value)
 
     def cancel(self, exc):
         with self._lock:
@@ -177,9 +181,8 @@ class MapResult(ApplyResult):
                 self._chunks = None
         if not taken:
             return None
-        encoder, prefix, set_ = _encoder(), self._prefix, self._set
-        return [(encode_chunk(encoder, prefix, chunk), functools.partial(set_, i))
-                for i, chunk in taken]
+        return (encode_chunks(_encoder(), self._prefix, [chunk for _, chunk in taken]),
+                [i for i, _ in taken])
 
     def cancel(self, exc):
         with self._lock:
@@ -189,13 +192,18 @@ class MapResult(ApplyResult):
                 self._set(i, False, exc)
 
     def _set(self, i, ok, value):
-        success, result = decode_outcome(ok, value)
+        self.deliver([(i, ok, value)])
+
+    def deliver(self, outcomes):
+        decoded = [(i, decode_outcome(ok, value)) for i, ok, value in outcomes]
+        size = self._chunksize
         with self._lock:
-            self._left -= 1
-            if success and self._success:
-                self._value[i * self._chunksize:(i + 1) * self._chunksize] = result
-            elif not success and self._success:
-                self._success, self._value = False, result  # only the first exception
+            self._left -= len(decoded)
+            for i, (success, result) in decoded:
+                if success and self._success:
+                    self._value[i * size:(i + 1) * size] = result
+                elif not success and self._success:
+                    self._success, self._value = False, result  # only the first exception
             if self._left:
                 return
         try:
@@ -215,7 +223,8 @@ class _IMapState:
         self._lookahead = lookahead
         self._ordered = ordered
         self._cond = threading.Condition(threading.Lock())
-        self._results = {} if ordered else []  # index -> outcome / outcomes in completion order
+        # index -> outcome / outcomes in completion order
+        self._results = {} if ordered else collections.deque()
         self._pulled = 0  # chunks given to the dispatcher
         self._consumed = 0  # chunks the user has taken
         self._length = None  # the number of chunks, once the input is exhausted
@@ -244,12 +253,12 @@ class _IMapState:
             self._pulled += len(chunks) + (error is not None)
             if ended or error is not None:
                 self._end_input_locked()
-        encoder, prefix, set_ = _encoder(), self._prefix, self._set
-        items = [(encode_chunk(encoder, prefix, chunk), functools.partial(set_, first + k))
-                 for k, chunk in enumerate(chunks)]
+        payloads = encode_chunks(_encoder(), self._prefix, chunks)
         if error is not None:
-            items.append((error, functools.partial(set_, first + len(chunks))))
-        return items or None
+            payloads.append(error)
+        if not payloads:
+            return None
+        return payloads, list(range(first, first + len(payloads)))
 
     def _end_input_locked(self):
         self._chunks = None
@@ -272,12 +281,15 @@ class _IMapState:
                 self._end_input_locked()
 
     def _set(self, i, ok, value):
-        outcome = decode_outcome(ok, value)
+        self.deliver([(i, ok, value)])
+
+    def deliver(self, outcomes):
+        decoded = [(i, decode_outcome(ok, value)) for i, ok, value in outcomes]
         with self._cond:
             if self._ordered:
-                self._results[i] = outcome
+                self._results.update(decoded)
             else:
-                self._results.append(outcome)
+                self._results.extend(outcome for _, outcome in decoded)
             self._cond.notify_all()
 
     def next(self, timeout):
@@ -287,7 +299,7 @@ class _IMapState:
                     outcome = self._results.pop(self._consumed)
                     break
                 if not self._ordered and self._results:
-                    outcome = self._results.pop(0)
+                    outcome = self._results.popleft()
                     break
                 if self._length is not None and self._consumed >= self._length:
                     raise StopIteration
