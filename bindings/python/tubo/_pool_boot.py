@@ -161,7 +161,10 @@ class _Runner:
     def run(self, data):
         """The pickled outcome of one payload. Never raises an ``Exception``."""
         try:
-            result = (True, self._call(data))
+            value = self._call(data)
+            if type(value) is list and len(value) == 1 and type(value[0]) in _PLAIN:
+                return pickle.dumps((True, value))  # a map of one plain value: the common case
+            result = (True, value)
         except Exception as e:
             result = (False, ExceptionWithTraceback(e, e.__traceback__))
         try:
@@ -243,9 +246,11 @@ def _send(write, fd, task_id, status, body):
         frame = _RESULT.pack(n, task_id, status) + body
     else:
         frame = _LONG_RESULT.pack(-1, n, task_id, status) + body
-    view = memoryview(frame)
-    while view:
-        view = view[write(fd, view):]
+    written = write(fd, frame)
+    if written < len(frame):  # a large frame in a pipe that filled: the rest
+        view = memoryview(frame)[written:]
+        while view:
+            view = view[write(fd, view):]
 
 
 def main():
