@@ -32,6 +32,7 @@ waits and reacts at once.
 """
 import array
 import collections
+import itertools
 import os
 import select
 import sys
@@ -39,6 +40,7 @@ import threading
 import traceback
 import weakref
 
+from tubo.bytes_pool import RECORD
 from tubo.errors import CancelledError, TuboError, from_code
 
 WAIT = object()
@@ -219,17 +221,23 @@ class Dispatcher:
                 if pulled is None:
                     return
                 job, (new_payloads, new_keys) = pulled
-                failed = []
-                for payload, key in zip(new_payloads, new_keys):
-                    if isinstance(payload, BaseException):
-                        failed.append((key, False, payload))
-                    else:
-                        payloads.append(payload)
-                        keys.append((job, key))
-                if failed:
-                    self._deliver(job, failed)
-                if not payloads:
-                    continue
+                try:
+                    b"".join(new_payloads)  # a TypeError if one is an exception: checked in C
+                except TypeError:
+                    failed = []
+                    for payload, key in zip(new_payloads, new_keys):
+                        if isinstance(payload, BaseException):
+                            failed.append((key, False, payload))
+                        else:
+                            payloads.append(payload)
+                            keys.append((job, key))
+                    if failed:
+                        self._deliver(job, failed)
+                    if not payloads:
+                        continue
+                else:
+                    payloads.extend(new_payloads)
+                    keys.extend(zip(itertools.repeat(job), new_keys))
             if not self._submit(payloads, keys):
                 return  # the window is full: a task done makes room
 
@@ -255,17 +263,19 @@ class Dispatcher:
         return n == held
 
     def _collect(self):
-        """Delivers every task done; True if there was one."""
-        outcomes, _ = self._core._take_done()
-        self._finish(outcomes)
-        return bool(outcomes)
-
-    def _finish(self, outcomes):
-        """Hands the outcomes of ``tubo_pool_take_done`` to their jobs, each
-        run of one job's in one call."""
-        pop = self._deliveries.pop
+        """Delivers every task done, each run of one job's in one call;
+        returns how many."""
+        records, count = self._core._take_done()
+        if not count:
+            return 0
+        pop, unpack, size = self._deliveries.pop, RECORD.unpack_from, RECORD.size
         job, run = None, []
-        for tag, code, body in outcomes:
+        at = 0
+        for _ in range(count):
+            tag, code, n = unpack(records, at)
+            at += size
+            body = records[at:at + n]
+            at += n
             owner, key = pop(tag)
             if owner is not job:
                 if run:
@@ -277,6 +287,7 @@ class Dispatcher:
                 run.append((key, False, from_code(code, body.decode("utf-8", "replace"))))
         if run:
             self._deliver(job, run)
+        return count
 
     def _deliver_each(self, each):
         """Delivers ``(job, key, ok, value)``, each run of one job's in one call."""
@@ -302,9 +313,8 @@ class Dispatcher:
         them), every job is cancelled."""
         while self._deliveries:
             self._clear(self._notify)
-            outcomes, pending = self._core._take_done()
-            self._finish(outcomes)
-            if pending and not outcomes:
+            self._clear(self._wake_r)
+            if not self._collect():
                 self._poller.poll(100)
         cancelled = CancelledError("the pool was terminated before the task was submitted")
         self._deliver_each([(job, key, False, cancelled) for job, key in self._held_keys])

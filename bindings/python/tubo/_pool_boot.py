@@ -122,17 +122,15 @@ def encode_chunks(encoder, prefix, chunks):
     pickle (or a ``prefix`` that is an exception), the exception."""
     if isinstance(prefix, BaseException):
         return [prefix] * len(chunks)
-    dumps, plain = pickle.dumps, _PLAIN
+    if set(map(type, itertools.chain.from_iterable(chunks))) <= _PLAIN:
+        # Only plain values (the types looked at in C): pickle.dumps, in C too.
+        return [prefix + p for p in map(pickle.dumps, chunks)]
     out = []
-    append = out.append
     for chunk in chunks:
         try:
-            if len(chunk) == 1 and type(chunk[0]) in plain:
-                append(prefix + dumps(chunk))
-            else:
-                append(prefix + encoder.dumps(chunk))
+            out.append(prefix + encoder.dumps(chunk))
         except Exception as e:
-            append(e)
+            out.append(e)
     return out
 
 
@@ -142,26 +140,36 @@ class _Runner:
     def __init__(self):
         self._functions = {}  # function pickle -> function
         self._encoder = Encoder()
+        # The last map task's prefix (kind, length, function pickle), its
+        # length, the mapper and the function: the next task of the same map
+        # starts with it.
+        self._last = None
+        self._skip = 0
+        self._mapper = self._func = None
 
     def _call(self, data):
         mapper = _KINDS.get(data[0]) if data else None
         if mapper is None:
             func, args, kwargs = pickle.loads(data)
             return func(*args, **kwargs)
-        n = int.from_bytes(data[1:5], "little")
-        key = data[5:5 + n]
+        skip = 5 + int.from_bytes(data[1:5], "little")
+        key = data[5:skip]
         func = self._functions.get(key)
         if func is None:
             func = pickle.loads(key)
             if len(self._functions) >= 64:
                 self._functions.clear()
             self._functions[key] = func
-        return list(mapper(func, pickle.loads(data[5 + n:])))
+        self._last, self._skip, self._mapper, self._func = data[:skip], skip, mapper, func
+        return list(mapper(func, pickle.loads(data[skip:])))
 
     def run(self, data):
         """The pickled outcome of one payload. Never raises an ``Exception``."""
         try:
-            value = self._call(data)
+            if self._last is not None and data.startswith(self._last):
+                value = list(self._mapper(self._func, pickle.loads(data[self._skip:])))
+            else:
+                value = self._call(data)
             if type(value) is list and len(value) == 1 and type(value[0]) in _PLAIN:
                 return pickle.dumps((True, value))  # a map of one plain value: the common case
             result = (True, value)

@@ -55,7 +55,7 @@ _OPTIONS = {
 
 
 # A record of tubo_pool_take_done: tag, outcome code, length (native order, packed).
-_RECORD = struct.Struct("=QiQ")
+RECORD = struct.Struct("=QiQ")
 
 
 class PoolTask:
@@ -289,32 +289,23 @@ class BytesPool:
         return submitted.value
 
     def _take_done(self):
-        """``(outcomes, pending)``: the tagged tasks done, as ``(tag, code,
-        body)`` in submission order (``code`` 0: ``body`` is the result,
-        else the error code and ``body`` its message), and how many are
-        not done yet (``tubo_pool_take_done``)."""
+        """``(records, count)``: the tagged tasks done (``tubo_pool_take_done``),
+        as bytes holding ``count`` records, each ``RECORD`` (tag, outcome
+        code, length) then that many bytes (the result if the code is 0,
+        else the error's message); ``(b"", 0)`` if none is done."""
         out = ctypes.POINTER(_lib.Bytes)()
-        count, pending, err = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_void_p()
-        rc = _c.tubo_pool_take_done(self._h, ctypes.byref(out), ctypes.byref(count),
-                                    ctypes.byref(pending), ctypes.byref(err))
+        count, err = ctypes.c_size_t(), ctypes.c_void_p()
+        rc = _c.tubo_pool_take_done(self._h, ctypes.byref(out), ctypes.byref(count), None,
+                                    ctypes.byref(err))
         if rc < 0:
             raise from_c(rc, err.value)
         if not out:
-            return (), pending.value
+            return b"", 0
         try:
             b = out.contents
-            buf = ctypes.string_at(b.data, b.len)
+            return ctypes.string_at(b.data, b.len), count.value
         finally:
             _c.tubo_bytes_free(out)
-        outcomes = []
-        append, unpack, size = outcomes.append, _RECORD.unpack_from, _RECORD.size
-        at = 0
-        for _ in range(count.value):
-            tag, code, n = unpack(buf, at)
-            at += size
-            append((tag, code, buf[at:at + n]))
-            at += n
-        return outcomes, pending.value
 
     def close(self):
         """No more tasks: waits until every task submitted is done, then lets

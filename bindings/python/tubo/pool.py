@@ -195,13 +195,21 @@ class MapResult(ApplyResult):
         self.deliver([(i, ok, value)])
 
     def deliver(self, outcomes):
-        decoded = [(i, decode_outcome(ok, value)) for i, ok, value in outcomes]
-        size = self._chunksize
+        size, loads = self._chunksize, _pickle_loads
         with self._lock:
-            self._left -= len(decoded)
-            for i, (success, result) in decoded:
+            self._left -= len(outcomes)
+            for i, ok, value in outcomes:
+                success, result = False, value
+                if ok:
+                    try:
+                        success, result = loads(value)
+                    except Exception as e:
+                        result = e
                 if success and self._success:
-                    self._value[i * size:(i + 1) * size] = result
+                    if size == 1:
+                        self._value[i] = result[0]
+                    else:
+                        self._value[i * size:(i + 1) * size] = result
                 elif not success and self._success:
                     self._success, self._value = False, result  # only the first exception
             if self._left:
@@ -473,7 +481,9 @@ class Pool:
             chunksize = 1
         elif chunksize < 1:
             raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
-        result = MapResult(star, func, _chunked(iterable, chunksize), len(iterable), chunksize,
+        # The input is a sequence: its chunks can be made as they are taken.
+        chunks = zip(iterable) if chunksize == 1 else _chunked(iterable, chunksize)
+        result = MapResult(star, func, chunks, len(iterable), chunksize,
                            callback, error_callback)
         if not result.ready():
             self._dispatcher.add(result)
