@@ -20,7 +20,8 @@ the main module as ``__mp_main__``). Where a worker dies, that task's
 and its exit status or signal) and every other future completes normally;
 the standard executor raises ``BrokenProcessPool`` for every pending future
 and refuses new ones. ``map`` reads its input as the results are consumed (a
-bounded window) instead of submitting all of it first. As with
+bounded window: 256 chunks ahead, or 8 per worker if more) instead of
+submitting all of it first. As with
 ``tubo.Pool``, a busy worker is sent up to 8 tasks ahead of the one it runs.
 
 Built like ``tubo.Pool`` (``tubo/pool.py``), on the same dispatcher thread
@@ -109,7 +110,9 @@ class ProcessPoolExecutor(concurrent.futures.Executor):
         # cancellable (shutdown(cancel_futures=True), Future.cancel).
         self._dispatcher = Dispatcher(self._core, "tubo.ProcessPoolExecutor dispatcher",
                                       cancellable=8 * max_workers)
-        self._lookahead = 8 * max_workers
+        # map's window: 256 chunks, or 8 per worker if more (tiny tasks need a
+        # deep window to be sent and collected in batches).
+        self._lookahead = max(8 * max_workers, 256)
         self._shutdown_lock = threading.Lock()
         self._shutdown = False
         # Dropped without shutdown(): the workers finish what was submitted, then exit.

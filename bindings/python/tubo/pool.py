@@ -314,7 +314,9 @@ class _IMapState:
                 if not self._cond.wait(timeout):
                     raise multiprocessing.TimeoutError
             self._consumed += 1
-            wake = self._pulled - self._consumed == self._lookahead - 1
+            # The dispatcher refills the window as tasks end; it needs a wake-up
+            # only if it went idle with the window full: once half of it is free.
+            wake = self._pulled - self._consumed == self._lookahead // 2
         if wake:
             self._dispatcher.wake()
         return outcome
