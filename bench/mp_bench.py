@@ -25,12 +25,19 @@ Output: "py.<workload>.<metric> value unit" lines.
                 tubo programs (tubo_bench.cc RoundTrip, abi_bench_py.py).
   mem.<S>       peak RSS growth of a fresh (spawn) process receiving one S-byte
                 message with recv_bytes, as a ratio to S
+  pool.*        100 000 tiny tasks on 2 workers: multiprocessing.Pool.map,
+                ProcessPoolExecutor.map, joblib and loky (py.pool.*), and
+                tubo's Python pool beside them (lib.pool_py.*: tubo's own
+                figures, so named for bench/summarize.py; tools/bench puts
+                tubo on PYTHONPATH for this section). See pool_bench().
+                What is not installed prints a "# ...: skipped: ..." line.
 
-Usage: python3 mp_bench.py <tp|pp|spawn|mem|rt|all> [--scale F] [--peer PATH]
+Usage: python3 mp_bench.py <tp|pp|spawn|mem|rt|pool|all> [--scale F] [--peer PATH]
 Keep top-level imports light: spawn/forkserver children re-import this module.
 """
 import multiprocessing as mp
 import os
+import statistics
 import struct
 import sys
 import time
@@ -302,30 +309,128 @@ def _echo(b):
     return b
 
 
+def _rate(name, n, run, expected):
+    """Times run() (which returns the results of the n tasks), checks them,
+    returns the rate."""
+    t0 = time.perf_counter()
+    got = run()
+    secs = time.perf_counter() - t0
+    if got != expected:
+        raise SystemExit(f"{name}: validation failed")
+    return n / secs
+
+
+def _timed_rate(name, n, run, expected):
+    out(name, "%.0f" % _rate(name, n, run, expected), "tasks/s")
+
+
+def _timed_rates(n, expected, runs, reps):
+    """The median rate of each of runs, (name, run), over reps rounds that
+    take them in turn (a map taking 0.1 s is at the mercy of one
+    preemption), printed in order."""
+    rates = {name: [] for name, _ in runs}
+    for _ in range(reps):
+        for name, run in runs:
+            rates[name].append(_rate(name, n, run, expected))
+    for name, _ in runs:
+        out(name, "%.0f" % statistics.median(rates[name]), "tasks/s")
+
+
+def _skipped(name, why):
+    print(f"# {name}: skipped: {why}", flush=True)
+
+
+def _import_tubo():
+    try:
+        import tubo
+    except ImportError as e:
+        _skipped("lib.pool_py", f"tubo not importable ({e}; tools/bench sets PYTHONPATH)")
+        return None
+    return tubo
+
+
+def _import_loky():
+    """loky on its own, or the copy joblib carries (joblib.externals.loky)."""
+    try:
+        import loky
+        return loky
+    except ImportError:
+        pass
+    try:
+        from joblib.externals import loky
+        return loky
+    except ImportError:
+        return None
+
+
+POOL_CHUNKS = (("chunk1", 1), ("chunk64", 64), ("chunkdefault", None))
+
+
 def pool_bench(n):
-    """100 000 tiny tasks (8 B in, 8 B out) on 2 workers: multiprocessing.Pool.map
-    at chunksize 1, 64 and its default, and ProcessPoolExecutor.map at chunksize 1
-    (spawn start method, as tubo's workers are fresh processes), tasks/s."""
+    """100 000 tiny tasks (8 B in, 8 B out) on 2 workers, tasks/s. CPython:
+    multiprocessing.Pool.map at chunksize 1, 64 and its default, and
+    ProcessPoolExecutor.map at chunksize 1 (spawn start method, as tubo's
+    workers are fresh processes). tubo's Python binding, same workload, each
+    measured right after its CPython twin (both pools up at once, idle
+    workers cost nothing): tubo.Pool.map and tubo.ProcessPoolExecutor.map
+    (lib.pool_py.*). joblib.Parallel (loky backend) with batch_size 1 and
+    'auto', and loky's reusable executor .map at chunksize 1 (py.pool.joblib_*,
+    py.pool.loky_*), when installed (tools/setup: python3-joblib); their
+    one-task-at-a-time runs (about 0.4 ms a task) take a tenth of the tasks.
+    The maps at chunksize 64 and the default (0.03-0.2 s each) are the
+    median of 5 rounds, CPython's and tubo's in turn."""
     import concurrent.futures
     ctx = mp.get_context("spawn")
     tasks = [b"%08d" % (i % 100000000) for i in range(n)]
+    tubo = _import_tubo()
     with ctx.Pool(2) as pool:
         pool.map(_echo, tasks[:8])  # both workers up
-        for label, chunksize in (("chunk1", 1), ("chunk64", 64), ("chunkdefault", None)):
-            t0 = time.perf_counter()
-            got = pool.map(_echo, tasks, chunksize=chunksize)
-            secs = time.perf_counter() - t0
-            if got != tasks:
-                raise SystemExit("pool validation failed")
-            out(f"py.pool.map_{label}.8B.rate", "%.0f" % (n / secs), "tasks/s")
+        tpool = None
+        if tubo is not None:
+            tpool = tubo.Pool(2)
+            tpool.map(_echo, tasks[:8])
+        try:
+            for label, chunksize in POOL_CHUNKS:
+                runs = [(f"py.pool.map_{label}.8B.rate",
+                         lambda: pool.map(_echo, tasks, chunksize=chunksize))]
+                if tpool is not None:
+                    runs.append((f"lib.pool_py.map_{label}.8B.rate",
+                                 lambda: tpool.map(_echo, tasks, chunksize=chunksize)))
+                _timed_rates(n, tasks, runs, 1 if chunksize == 1 else 5)
+        finally:
+            if tpool is not None:
+                tpool.terminate()
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx) as ex:
         list(ex.map(_echo, tasks[:8]))
-        t0 = time.perf_counter()
-        got = list(ex.map(_echo, tasks, chunksize=1))
-        secs = time.perf_counter() - t0
-        if got != tasks:
-            raise SystemExit("executor validation failed")
-        out("py.pool.executor_chunk1.8B.rate", "%.0f" % (n / secs), "tasks/s")
+        _timed_rate("py.pool.executor_chunk1.8B.rate", n,
+                    lambda: list(ex.map(_echo, tasks, chunksize=1)), tasks)
+    if tubo is not None:
+        with tubo.ProcessPoolExecutor(2) as ex:
+            list(ex.map(_echo, tasks[:8]))
+            _timed_rate("lib.pool_py.executor_chunk1.8B.rate", n,
+                        lambda: list(ex.map(_echo, tasks, chunksize=1)), tasks)
+    try:
+        import joblib
+    except ImportError:
+        _skipped("py.pool.joblib", "joblib not installed (tools/setup: apt python3-joblib)")
+    else:
+        with joblib.parallel_backend("loky", n_jobs=2):
+            joblib.Parallel()(joblib.delayed(_echo)(t) for t in tasks[:8])
+            for label, batch, part in (("batch1", 1, tasks[:max(n // 10, 8)]),
+                                       ("batchauto", "auto", tasks)):
+                _timed_rate(f"py.pool.joblib_{label}.8B.rate", len(part),
+                            lambda: joblib.Parallel(batch_size=batch)(
+                                joblib.delayed(_echo)(t) for t in part), part)
+    loky = _import_loky()
+    if loky is None:
+        _skipped("py.pool.loky", "loky not installed (tools/setup: apt python3-joblib)")
+    else:
+        ex = loky.get_reusable_executor(max_workers=2)
+        list(ex.map(_echo, tasks[:8]))
+        part = tasks[:max(n // 10, 8)]
+        _timed_rate("py.pool.loky_executor_chunk1.8B.rate", len(part),
+                    lambda: list(ex.map(_echo, part, chunksize=1)), part)
+        ex.shutdown(wait=True)
 
 
 # ---------------------------------------------------------------------- main

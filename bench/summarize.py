@@ -70,6 +70,8 @@ class Data:
 def f_val(x, unit):
     if x is None:
         return "-"
+    if unit == "tasks/s":
+        return f_val(x, "msg/s") + " tasks/s"
     if unit == "msg/s":
         if x >= 1e6:
             return "%.2f M" % (x / 1e6)
@@ -148,6 +150,18 @@ def goals(D):
     rows.append(("pool: 100 000 tiny tasks, 2 workers, C++ Pool::Map",
                  "≥ 0.5× raw C, one pipe pair per worker, 16 tasks in flight per worker",
                  "lib.pool.map.8B.rate", "c.pool.8B.d16.rate", ">=", 0.5))
+    # tubo's Python pool (lib.pool_py.*, measured by mp_bench.py pool beside
+    # CPython's in the same program).
+    for label, text, thr in (("chunk1", "chunksize=1", 3.0), ("chunk64", "chunksize=64", 1.0),
+                             ("chunkdefault", "the default chunksize", 1.0)):
+        rows.append((f"pool: 100 000 tiny tasks, 2 workers, Python tubo.Pool.map, {text}",
+                     f"≥ {thr:g}× multiprocessing.Pool.map at {text}",
+                     f"lib.pool_py.map_{label}.8B.rate", f"py.pool.map_{label}.8B.rate", ">=",
+                     thr))
+    rows.append(("pool: 100 000 tiny tasks, 2 workers, tubo.ProcessPoolExecutor.map, chunksize=1",
+                 "≥ 3× concurrent.futures.ProcessPoolExecutor.map at chunksize=1",
+                 "lib.pool_py.executor_chunk1.8B.rate", "py.pool.executor_chunk1.8B.rate", ">=",
+                 3.0))
     rows.append(("pool: worker SIGKILLed mid-task, error + replacement serving p50",
                  "≤ 2× the start method's own start (a 1-worker pool's first result)",
                  "lib.pool.kill_recover.p50", "lib.pool.start.p50", "<=", 2.0))
@@ -238,6 +252,33 @@ def workloads_table(D, p):
             None, f"py.mem.{s}.ratio")
 
 
+# The pool section's Python rows: (label, tubo's metric, CPython's, joblib/loky's).
+POOL_ROWS = [
+    ("Pool.map, chunksize=1 (joblib: Parallel batch_size=1)", "lib.pool_py.map_chunk1.8B.rate",
+     "py.pool.map_chunk1.8B.rate", "py.pool.joblib_batch1.8B.rate"),
+    ("Pool.map, chunksize=64", "lib.pool_py.map_chunk64.8B.rate",
+     "py.pool.map_chunk64.8B.rate", None),
+    ("Pool.map, default chunksize (joblib: batch_size='auto')",
+     "lib.pool_py.map_chunkdefault.8B.rate", "py.pool.map_chunkdefault.8B.rate",
+     "py.pool.joblib_batchauto.8B.rate"),
+    ("ProcessPoolExecutor.map, chunksize=1 (loky: reusable executor)",
+     "lib.pool_py.executor_chunk1.8B.rate", "py.pool.executor_chunk1.8B.rate",
+     "py.pool.loky_executor_chunk1.8B.rate"),
+]
+
+
+def pool_table(D, p):
+    """The pool section from Python: tubo's pool beside CPython's and joblib/loky's."""
+    p("| workload | tubo (Python) | CPython | tubo / CPython | joblib / loky | tubo / joblib, loky |")
+    p("|---|---|---|---|---|---|")
+    for label, tubo, cpython, other in POOL_ROWS:
+        other_s = f_val(D.med(other), "tasks/s") if other and D.med(other) else (
+            "not measured" if other else "-")
+        other_r = f_ratio(D.ratio(tubo, other)) if other else "-"
+        p(f"| {label} | {f_val(D.med(tubo), 'tasks/s')} | {f_val(D.med(cpython), 'tasks/s')} | "
+          f"{f_ratio(D.ratio(tubo, cpython))} | {other_s} | {other_r} |")
+
+
 def abi_table(D, p):
     """The abi section: one round trip through each API, same peer, same pipes."""
     p("| size | metric | C++ API | C ABI | C ABI / C++ | Go | Go / C++ | Python binding | "
@@ -284,6 +325,12 @@ def main():
       "(mp_bench.py rt), all against the same raw-C echo peer (echo_peer.c) over two 1 MiB "
       "pipes, both processes on one CPU. Latency: lower is better.\n")
     abi_table(D, p)
+    p("\n## The pool from Python (section pool)\n")
+    p("100 000 tasks of 8 bytes in and out on 2 workers, tasks/s (joblib with batch_size=1 "
+      "and loky at chunksize=1: 10 000), all from one run of bench/mp_bench.py pool, each "
+      "tubo figure right after its CPython twin (chunksize 64 and the default: the median of 5 "
+      "rounds, the two in turn). Throughput: higher is better.\n")
+    pool_table(D, p)
     text = "\n".join(o) + "\n"
     print(text)
     if md_path:

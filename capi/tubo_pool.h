@@ -258,6 +258,70 @@ int tubo_pool_submit(tubo_task **out, tubo_pool *pool, const void *data, size_t 
                      int64_t timeout_ms, tubo_error **err);
 
 /**
+ * @brief Submits up to `n` tasks in one call, without a handle each: their
+ * outcomes come back, tagged, from `tubo_pool_take_done`. For bindings that
+ * would otherwise cross into the library once per task and per step.
+ *
+ * Task `i` is the `lens[i]` bytes that follow task `i - 1`'s in `data`
+ * (copied); its outcome carries `tags[i]`, any value the caller chooses
+ * (tags need not be unique). The tasks are submitted in order, exactly as
+ * `tubo_pool_submit` would submit them one by one: the first waits for
+ * room in the window `timeout_ms` (-1 forever, 0 only tries), the others
+ * only try; the batch stops at the first task that finds the window full
+ * or fails, and `*submitted` says how many went in (a prefix). An error
+ * after the first task went in is not reported by this call (the next one
+ * reports it). Failure semantics are those of the tasks of
+ * `tubo_pool_submit` (a worker that dies fails exactly its task). The
+ * tasks stay in the pool until `tubo_pool_take_done` takes them (or
+ * `tubo_pool_free`). Thread-safe. Since 1.2.
+ *
+ * @param pool the pool.
+ * @param data the tasks' bytes, one after the other (may be NULL when they total 0 bytes).
+ * @param lens the length of each task (may be NULL when `n` is 0).
+ * @param tags the tag of each task (may be NULL when `n` is 0).
+ * @param n the number of tasks.
+ * @param timeout_ms -1, 0 or a positive number of milliseconds (for the first task).
+ * @param submitted receives how many tasks were submitted, `0` to `n`
+ *   (set to 0 first, whatever happens).
+ * @param err optional error output.
+ * @return `TUBO_OK` (with `*submitted` of 1 or more, or 0 when `n` is 0);
+ *   `TUBO_E_TIMEOUT` if the window stayed full for the first task (nothing
+ *   was submitted); for the first task, the errors of `tubo_pool_submit`
+ *   (`TUBO_E_CLOSED`, `TUBO_E_SPAWN`); `TUBO_E_INVALID_ARGUMENT` (NULL
+ *   `pool` or `submitted`, NULL `lens`, `tags` or `data` that are needed, a
+ *   timeout below -1).
+ */
+int tubo_pool_submit_tagged(tubo_pool *pool, const void *data, const size_t *lens,
+                            const uint64_t *tags, size_t n, int64_t timeout_ms, size_t *submitted,
+                            tubo_error **err);
+
+/**
+ * @brief Takes the outcomes of every task of `tubo_pool_submit_tagged`
+ * that is done, in one buffer; does not wait (wait on
+ * `tubo_pool_notify_fd`).
+ *
+ * `*out` holds `*count` records, each the task's tag (`uint64_t`), its
+ * outcome code (`int32_t`: `TUBO_OK`, or the code `tubo_task_result` would
+ * give: `TUBO_E_TASK_FAILED`, `TUBO_E_WORKER_DIED`, `TUBO_E_TIMEOUT`,
+ * `TUBO_E_CANCELLED`, `TUBO_E_SPAWN`), a length (`uint64_t`), then that
+ * many bytes: the result, or the error's message (UTF-8). The three
+ * numbers are in this machine's byte order, packed with no padding (20
+ * bytes), and the records follow each other with no gap. Records come in
+ * the order the tasks were submitted. A task taken is forgotten: it is
+ * never given again. Thread-safe. Since 1.2.
+ *
+ * @param pool the pool.
+ * @param out receives the records (caller frees them with
+ *   `tubo_bytes_free`), or NULL when no task was done.
+ * @param count receives the number of records.
+ * @param pending optional: receives the number of tagged tasks not done yet.
+ * @param err optional error output.
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL `pool`, `out` or `count`).
+ */
+int tubo_pool_take_done(tubo_pool *pool, tubo_bytes **out, size_t *count, size_t *pending,
+                        tubo_error **err);
+
+/**
  * @brief No more tasks: waits until every task submitted is done, lets the
  * workers exit (end of stream on `tasks`), reaps them and stops the pool's
  * thread. Later submissions fail with `TUBO_E_CLOSED`. Calling it again, or

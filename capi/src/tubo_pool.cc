@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <variant>
@@ -35,6 +36,10 @@ struct tubo_pool {
   std::unique_ptr<tubo::Pool> pool;
   // The eventfd of tubo_pool_notify_fd, written by the pool's done hook.
   tubo::OwnedFd notify;
+  // The tasks of tubo_pool_submit_tagged not yet taken by tubo_pool_take_done,
+  // oldest first, with their tags.
+  std::mutex tagged_mu;
+  std::vector<std::pair<uint64_t, tubo::Task>> tagged;
 };
 
 struct tubo_task {
@@ -256,6 +261,121 @@ TUBO_EXPORT int tubo_pool_submit(tubo_task** out, tubo_pool* pool, const void* d
         p.pool->Submit(std::string_view(static_cast<const char*>(data), len), Ms(timeout_ms));
     if (!task.ok()) return FromStatus(err, task.status());
     *out = new tubo_task{std::move(*task)};
+    return Ok(err);
+  });
+}
+
+TUBO_EXPORT int tubo_pool_submit_tagged(tubo_pool* pool, const void* data, const size_t* lens,
+                                        const uint64_t* tags, size_t n, int64_t timeout_ms,
+                                        size_t* submitted, tubo_error** err) {
+  constexpr const char* fn = "tubo_pool_submit_tagged";
+  if (submitted != nullptr) *submitted = 0;
+  return WithHandle(pool, err, fn, "pool", [&](tubo_pool& p) {
+    TUBO_REQUIRE(submitted, fn);
+    if (n != 0 && lens == nullptr) return Null(err, fn, "lens");
+    if (n != 0 && tags == nullptr) return Null(err, fn, "tags");
+    if (timeout_ms < -1) {
+      return Fail(err, TUBO_E_INVALID_ARGUMENT,
+                  std::string(fn) + ": timeout_ms is " + std::to_string(timeout_ms) +
+                      " (-1 for forever, 0 or more milliseconds)");
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i) total += lens[i];
+    if (data == nullptr && total != 0) return Null(err, fn, "data");
+    const char* at = static_cast<const char*>(data);
+    std::vector<std::pair<uint64_t, tubo::Task>> made;
+    made.reserve(n);
+    int rc = TUBO_OK;
+    for (size_t i = 0; i < n; ++i) {
+      absl::StatusOr<tubo::Task> task =
+          p.pool->Submit(std::string_view(at, lens[i]), Ms(i == 0 ? timeout_ms : 0));
+      if (!task.ok()) {
+        // A later task that finds the window full, or any error after the
+        // first task went in, ends the batch: the next call reports it.
+        if (i == 0) rc = FromStatus(err, task.status());
+        break;
+      }
+      made.emplace_back(tags[i], std::move(*task));
+      at += lens[i];
+    }
+    {
+      std::lock_guard<std::mutex> lock(p.tagged_mu);
+      for (auto& t : made) p.tagged.push_back(std::move(t));
+    }
+    *submitted = made.size();
+    return rc == TUBO_OK ? Ok(err) : rc;
+  });
+}
+
+namespace {
+
+// Appends `n` bytes at `data` to `out`.
+void Append(std::string& out, const void* data, size_t n) {
+  out.append(static_cast<const char*>(data), n);
+}
+
+// Appends the record of tubo_pool_take_done for one done task.
+void AppendOutcome(std::string& out, uint64_t tag, const tubo::Task& task) {
+  absl::StatusOr<tubo::Bytes> result = task.Result();
+  int32_t code = TUBO_OK;
+  std::string message;
+  std::string_view body;
+  if (result.ok()) {
+    body = std::string_view(result->data(), result->size());
+  } else {
+    tubo_error* e = nullptr;
+    code = FromStatus(&e, result.status());
+    message = e != nullptr ? e->message : std::string();
+    tubo_error_free(e);
+    body = message;
+  }
+  const uint64_t len = body.size();
+  Append(out, &tag, sizeof tag);
+  Append(out, &code, sizeof code);
+  Append(out, &len, sizeof len);
+  out.append(body);
+}
+
+}  // namespace
+
+TUBO_EXPORT int tubo_pool_take_done(tubo_pool* pool, tubo_bytes** out, size_t* count,
+                                    size_t* pending, tubo_error** err) {
+  constexpr const char* fn = "tubo_pool_take_done";
+  if (out != nullptr) *out = nullptr;
+  if (count != nullptr) *count = 0;
+  return WithHandle(pool, err, fn, "pool", [&](tubo_pool& p) {
+    TUBO_REQUIRE(out, fn);
+    TUBO_REQUIRE(count, fn);
+    std::vector<std::pair<uint64_t, tubo::Task>> done;
+    {
+      std::lock_guard<std::mutex> lock(p.tagged_mu);
+      auto keep = p.tagged.begin();
+      for (auto it = p.tagged.begin(); it != p.tagged.end(); ++it) {
+        if (it->second.done()) {
+          done.push_back(std::move(*it));
+        } else {
+          if (keep != it) *keep = std::move(*it);
+          ++keep;
+        }
+      }
+      p.tagged.erase(keep, p.tagged.end());
+      if (pending != nullptr) *pending = p.tagged.size();
+    }
+    if (done.empty()) return Ok(err);
+    std::string records;
+    for (const auto& [tag, task] : done) AppendOutcome(records, tag, task);
+    auto* b = static_cast<tubo_bytes*>(std::malloc(sizeof(tubo_bytes)));
+    if (b == nullptr) throw std::bad_alloc();
+    auto* copy = static_cast<uint8_t*>(std::malloc(records.size()));
+    if (copy == nullptr) {
+      std::free(b);
+      throw std::bad_alloc();
+    }
+    std::memcpy(copy, records.data(), records.size());
+    b->data = copy;
+    b->len = records.size();
+    *out = b;
+    *count = done.size();
     return Ok(err);
   });
 }

@@ -4,6 +4,7 @@ remote traceback; then what multiprocessing cannot do: a task that SIGKILLs
 its worker fails alone with WorkerDiedError and the pool goes on. Also
 recycling (maxtasksperchild), initializer, terminate/close/join, the context
 manager, lazy imap, the __main__ guard, and no leaked fds or children."""
+import fractions
 import itertools
 import multiprocessing
 import os
@@ -187,6 +188,23 @@ class MatchesMultiprocessingTest(unittest.TestCase):
                 it.next(TIMEOUT)
             return out
         self.assertSame(run)
+
+    def test_map_of_values_of_every_kind(self):
+        # Plain values take a shorter way to the worker than the others.
+        values = [1, "a", b"b", 2.5, None, True, (1, 2), fractions.Fraction(1, 3), [3], {"k": 4}]
+        for chunksize in (1, 2, None):
+            with self.subTest(chunksize=chunksize):
+                self.assertSame(lambda p: p.map(repr, values, chunksize))
+        self.assertSame(lambda p: list(p.imap(repr, values)))
+
+    def test_unpicklable_item_of_a_map(self):
+        expected, got = [], []
+        for p, out in ((self.mp, expected), (self.tp, got)):
+            for chunksize in (1, 2):
+                with self.assertRaises(Exception) as cm:
+                    p.map(square, [1, 2, lambda: 0, 4], chunksize)
+                out.append(type(cm.exception))
+        self.assertEqual(got, expected)
 
     def test_unpicklable_argument(self):
         expected, got = [], []

@@ -267,6 +267,61 @@ class PoolBootTest(unittest.TestCase):
         d.results.close()
         d.process.close()
 
+    def test_map_tasks_with_the_function_pickled_once(self):
+        d = self.driver()
+        d.recv()
+        enc = _pool_boot.Encoder()
+        sq, fl = _pool_boot.map_prefix(square, False), _pool_boot.map_prefix(fails, False)
+        star = _pool_boot.map_prefix(divmod, True)
+        payloads = (_pool_boot.encode_chunks(enc, sq, [(1,), (2, 3)])
+                    + _pool_boot.encode_chunks(enc, fl, [("y",)])
+                    + _pool_boot.encode_chunks(enc, sq, [(4,)])  # back to the first function
+                    + _pool_boot.encode_chunks(enc, star, [((7, 2), (9, 4))]))
+        for i, payload in enumerate(payloads, 1):
+            d.send(i, payload)
+        outcomes = []
+        for i in range(1, len(payloads) + 1):
+            task_id, status, body = d.recv()
+            self.assertEqual((task_id, status), (i, 0))
+            outcomes.append(pickle.loads(body))
+        self.assertEqual(outcomes[0], (True, [1]))
+        self.assertEqual(outcomes[1], (True, [4, 9]))
+        self.assertFalse(outcomes[2][0])
+        self.assertIsInstance(outcomes[2][1], KeyError)
+        self.assertEqual(outcomes[3], (True, [16]))
+        self.assertEqual(outcomes[4], (True, [(3, 1), (2, 1)]))
+        self.assertEqual(d.finish(), 0)
+
+    def test_large_tasks_and_many_frames_per_read(self):
+        d = self.driver()
+        d.recv()
+        enc = _pool_boot.Encoder()
+        prefix = _pool_boot.map_prefix(len, False)
+        sizes = [3 << 20, 5, 70000, 1, 1 << 20] + [8] * 300
+        payloads = _pool_boot.encode_chunks(enc, prefix, [(b"x" * n,) for n in sizes])
+        # Everything written before the worker reads: frames split across reads.
+        for i, payload in enumerate(payloads, 1):
+            d.send(i, payload)
+        for i, n in enumerate(sizes, 1):
+            task_id, status, body = d.recv()
+            self.assertEqual((task_id, status), (i, 0))
+            self.assertEqual(pickle.loads(body), (True, [n]))
+        self.assertEqual(d.finish(), 0)
+
+    def test_a_stream_that_ends_inside_a_frame(self):
+        d = self.driver()
+        d.recv()
+        # A header for 100 bytes, then 12 of them and end of stream (the
+        # Connection holds nothing unsent, so writing under it is safe here).
+        os.write(d.tasks.fileno(), struct.pack(">iQ", 100, 1) + b"abcd")
+        d.tasks.close()
+        d.process.join(60)
+        self.assertEqual(d.process.exitcode, 1)  # EOFError, on the worker's stderr
+        with self.assertRaises(EOFError):
+            d.results.recv_bytes()
+        d.results.close()
+        d.process.close()
+
     def test_initargs_too_large_for_the_environment(self):
         with self.assertRaisesRegex(ValueError, "initargs"):
             _pool_boot.boot_command(initialize, ("x" * (200 << 10),))

@@ -24,6 +24,7 @@ SIGKILL included) and leads its own process group.
 """
 import ctypes
 import os
+import struct
 import weakref
 
 from tubo import _lib, _timeouts
@@ -51,6 +52,10 @@ _OPTIONS = {
     "restart_delay": (_lib.POOL_RESTART_DELAY_MS, _MS),
     "max_restart_delay": (_lib.POOL_MAX_RESTART_DELAY_MS, _MS),
 }
+
+
+# A record of tubo_pool_take_done: tag, outcome code, length (native order, packed).
+RECORD = struct.Struct("=QiQ")
 
 
 class PoolTask:
@@ -275,6 +280,45 @@ class BytesPool:
         if rc < 0:
             raise from_c(rc, err.value)
         return PoolTask(out.value)
+
+    def _submit_tagged(self, data, lens, tags, timeout_ms=0):
+        """Submits tasks without handles (``tubo_pool_submit_tagged``): task
+        ``i`` is the next ``lens[i]`` bytes of ``data``, its outcome tagged
+        ``tags[i]`` (``lens`` and ``tags``: ``array.array("Q")``). Returns
+        how many went in (a prefix; 0 if the window was full); raises what
+        the first one failed with."""
+        n = len(lens)
+        if not n:
+            return 0
+        submitted, err = ctypes.c_size_t(), ctypes.c_void_p()
+        rc = _c.tubo_pool_submit_tagged(self._h, data, (ctypes.c_size_t * n).from_buffer(lens),
+                                        (ctypes.c_uint64 * n).from_buffer(tags), n, timeout_ms,
+                                        ctypes.byref(submitted), ctypes.byref(err))
+        if rc == _TIMEOUT:
+            _c.tubo_error_free(err.value)
+            return 0
+        if rc < 0:
+            raise from_c(rc, err.value)
+        return submitted.value
+
+    def _take_done(self):
+        """``(records, count)``: the tagged tasks done (``tubo_pool_take_done``),
+        as bytes holding ``count`` records, each ``RECORD`` (tag, outcome
+        code, length) then that many bytes (the result if the code is 0,
+        else the error's message); ``(b"", 0)`` if none is done."""
+        out = ctypes.POINTER(_lib.Bytes)()
+        count, err = ctypes.c_size_t(), ctypes.c_void_p()
+        rc = _c.tubo_pool_take_done(self._h, ctypes.byref(out), ctypes.byref(count), None,
+                                    ctypes.byref(err))
+        if rc < 0:
+            raise from_c(rc, err.value)
+        if not out:
+            return b"", 0
+        try:
+            b = out.contents
+            return ctypes.string_at(b.data, b.len), count.value
+        finally:
+            _c.tubo_bytes_free(out)
 
     def close(self):
         """No more tasks: waits until every task submitted is done, then lets

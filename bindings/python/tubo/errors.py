@@ -179,13 +179,19 @@ def from_c(code, err):
             code = _lib.lib.tubo_error_code(err) or code
     finally:
         _lib.lib.tubo_error_free(err)
-    if not message:
-        message = _lib.lib.tubo_code_name(code).decode()
-    cls = error_class(code)
-    e = cls(message, code) if cls is TuboError else cls(message)
+    e = from_code(code, message)
     if number:
         e.errno, e.strerror = number, os.strerror(number)
     return e
+
+
+def from_code(code, message):
+    """The exception for a ``TUBO_E_*`` code and its message (the code's
+    name if the message is empty)."""
+    if not message:
+        message = _lib.lib.tubo_code_name(code).decode()
+    cls = error_class(code)
+    return cls(message, code) if cls is TuboError else cls(message)
 
 
 def call(fn, *args):

@@ -20,7 +20,9 @@ the main module as ``__mp_main__``). Where a worker dies, that task's
 and its exit status or signal) and every other future completes normally;
 the standard executor raises ``BrokenProcessPool`` for every pending future
 and refuses new ones. ``map`` reads its input as the results are consumed (a
-bounded window) instead of submitting all of it first.
+bounded window: 256 chunks ahead, or 8 per worker if more) instead of
+submitting all of it first. As with
+``tubo.Pool``, a busy worker is sent up to 8 tasks ahead of the one it runs.
 
 Built like ``tubo.Pool`` (``tubo/pool.py``), on the same dispatcher thread
 and worker start-up.
@@ -31,13 +33,12 @@ import os
 import threading
 import time
 import weakref
-from multiprocessing.pool import starmapstar
 
 from tubo import _pool_boot, _spawn
-from tubo._dispatch import Dispatcher
+from tubo._dispatch import CORE_OPTIONS, Dispatcher
 from tubo.bytes_pool import BytesPool
 from tubo.pool import IMapIterator, _IMapState, _chunked, _first, _identity, decode_outcome
-from tubo.pool import encode_task
+from tubo.pool import encode_call
 
 
 class _FutureJob:
@@ -45,18 +46,23 @@ class _FutureJob:
     moves to running (never if it was cancelled first)."""
 
     __slots__ = ("_future", "_task", "_lock")
+    cancellable = True
 
     def __init__(self, future, task):
         self._future = future
         self._task = task  # (fn, args, kwargs) until given out
         self._lock = threading.Lock()
 
-    def next_task(self, force):
+    def next_tasks(self, force, limit):
         with self._lock:
             task, self._task = self._task, None
         if task is None or not self._future.set_running_or_notify_cancel():
             return None
-        return encode_task(*task), self._deliver
+        return [encode_call(*task)], [None]
+
+    def deliver(self, outcomes):
+        for _, ok, value in outcomes:
+            self._deliver(ok, value)
 
     def cancel(self, exc):
         with self._lock:
@@ -99,9 +105,14 @@ class ProcessPoolExecutor(concurrent.futures.Executor):
         args, env = _pool_boot.boot_command(initializer, initargs)
         self._max_workers = max_workers
         self._core = BytesPool(args, env=env, workers=max_workers,
-                               max_tasks_per_worker=max_tasks_per_child)
-        self._dispatcher = Dispatcher(self._core, "tubo.ProcessPoolExecutor dispatcher")
-        self._lookahead = 8 * max_workers
+                               max_tasks_per_worker=max_tasks_per_child, **CORE_OPTIONS)
+        # Futures given out at most 8 per worker at a time: the others stay
+        # cancellable (shutdown(cancel_futures=True), Future.cancel).
+        self._dispatcher = Dispatcher(self._core, "tubo.ProcessPoolExecutor dispatcher",
+                                      cancellable=8 * max_workers)
+        # map's window: 256 chunks, or 8 per worker if more (tiny tasks need a
+        # deep window to be sent and collected in batches).
+        self._lookahead = max(8 * max_workers, 256)
         self._shutdown_lock = threading.Lock()
         self._shutdown = False
         # Dropped without shutdown(): the workers finish what was submitted, then exit.
@@ -129,7 +140,7 @@ class ProcessPoolExecutor(concurrent.futures.Executor):
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            state = _IMapState(self._dispatcher, starmapstar, fn,
+            state = _IMapState(self._dispatcher, True, fn,
                                _chunked(zip(*iterables), chunksize), self._lookahead, True)
             self._dispatcher.add(state)
         it = IMapIterator(state, _first if chunksize == 1 else _identity)

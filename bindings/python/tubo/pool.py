@@ -36,33 +36,42 @@ Where it differs, on purpose:
   with ``tubo.CancelledError`` instead of leaving their ``get()`` waiting.
 - ``imap`` and ``imap_unordered`` read their input as the results are
   consumed (at most ``8 * processes`` chunks ahead), never the whole of it.
+- Tasks are sent to the workers ahead of time, so that tiny tasks cost
+  little: a busy worker has up to 8 tasks (chunks) queued behind the one it
+  runs, and these wait for it even if another worker becomes idle (an idle
+  worker is always sent a task first). ``multiprocessing.Pool`` workers
+  take one task at a time from a shared queue.
 - Workers die with this process, whatever kills it.
 
 How tasks reach the workers: ``tubo/_dispatch.py`` (one thread per pool)
 over ``tubo.BytesPool``; how a worker starts and runs them:
 ``tubo/_pool_boot.py``.
 """
+import collections
 import itertools
 import multiprocessing
 import os
 import threading
 import weakref
-from multiprocessing.pool import mapstar, starmapstar
 from multiprocessing.reduction import ForkingPickler
 
 from tubo import _pool_boot, _spawn
-from tubo._dispatch import WAIT, Dispatcher
+from tubo._dispatch import CORE_OPTIONS, WAIT, Dispatcher
+from tubo._pool_boot import encode_call, encode_chunks, map_prefix
 from tubo.bytes_pool import BytesPool
 
 _pickle_loads = ForkingPickler.loads
+_local = threading.local()
 
 
-def encode_task(func, args, kwargs):
-    """The payload of one task, or the exception pickling raised."""
+def _encoder():
+    """This thread's ``_pool_boot.Encoder`` (the dispatcher's: the jobs'
+    ``next_tasks`` run in it)."""
     try:
-        return bytes(ForkingPickler.dumps((func, args, kwargs)))
-    except Exception as e:
-        return e
+        return _local.encoder
+    except AttributeError:
+        _local.encoder = _pool_boot.Encoder()
+        return _local.encoder
 
 
 def decode_outcome(ok, value):
@@ -95,10 +104,14 @@ class ApplyResult:
 
     # -- the dispatcher's side ------------------------------------------------
 
-    def next_task(self, force):
+    def next_tasks(self, force, limit):
         with self._lock:
             payload, self._payload = self._payload, None
-        return None if payload is None else (payload, self._deliver)
+        return None if payload is None else ([payload], [None])
+
+    def deliver(self, outcomes):
+        for _, ok, value in outcomes:
+            self._deliver(ok, value)
 
     def cancel(self, exc):
         with self._lock:
@@ -147,9 +160,9 @@ class MapResult(ApplyResult):
     """The result of ``map_async``/``starmap_async``: a list in input order,
     or the first exception of a chunk (once every chunk is done)."""
 
-    def __init__(self, mapper, func, chunks, length, chunksize, callback, error_callback):
+    def __init__(self, star, func, chunks, length, chunksize, callback, error_callback):
         super().__init__(None, callback, error_callback)
-        self._mapper, self._func = mapper, func
+        self._prefix = map_prefix(func, star)  # the function pickled once for every chunk
         self._chunks = enumerate(chunks)
         self._chunksize = chunksize
         self._success = True
@@ -159,17 +172,17 @@ class MapResult(ApplyResult):
             self._chunks = None
             self._event.set()
 
-    def next_task(self, force):
+    def next_tasks(self, force, limit):
         with self._lock:
             if self._chunks is None:
                 return None
-            try:
-                i, chunk = next(self._chunks)
-            except StopIteration:
+            taken = list(itertools.islice(self._chunks, limit))
+            if len(taken) < limit:
                 self._chunks = None
-                return None
-        payload = encode_task(self._mapper, ((self._func, chunk),), {})
-        return payload, lambda ok, value: self._set(i, ok, value)
+        if not taken:
+            return None
+        return (encode_chunks(_encoder(), self._prefix, [chunk for _, chunk in taken]),
+                [i for i, _ in taken])
 
     def cancel(self, exc):
         with self._lock:
@@ -179,13 +192,26 @@ class MapResult(ApplyResult):
                 self._set(i, False, exc)
 
     def _set(self, i, ok, value):
-        success, result = decode_outcome(ok, value)
+        self.deliver([(i, ok, value)])
+
+    def deliver(self, outcomes):
+        size, loads = self._chunksize, _pickle_loads
         with self._lock:
-            self._left -= 1
-            if success and self._success:
-                self._value[i * self._chunksize:(i + 1) * self._chunksize] = result
-            elif not success and self._success:
-                self._success, self._value = False, result  # only the first exception
+            self._left -= len(outcomes)
+            for i, ok, value in outcomes:
+                success, result = False, value
+                if ok:
+                    try:
+                        success, result = loads(value)
+                    except Exception as e:
+                        result = e
+                if success and self._success:
+                    if size == 1:
+                        self._value[i] = result[0]
+                    else:
+                        self._value[i * size:(i + 1) * size] = result
+                elif not success and self._success:
+                    self._success, self._value = False, result  # only the first exception
             if self._left:
                 return
         try:
@@ -198,38 +224,49 @@ class _IMapState:
     """What ``imap``/``imap_unordered`` share with the dispatcher: the lazy
     input (chunks) and the results not yet consumed."""
 
-    def __init__(self, dispatcher, mapper, func, chunks, lookahead, ordered):
+    def __init__(self, dispatcher, star, func, chunks, lookahead, ordered):
         self._dispatcher = dispatcher
-        self._mapper, self._func = mapper, func
+        self._prefix = map_prefix(func, star)
         self._chunks = chunks
         self._lookahead = lookahead
         self._ordered = ordered
         self._cond = threading.Condition(threading.Lock())
-        self._results = {} if ordered else []  # index -> outcome / outcomes in completion order
+        # index -> outcome / outcomes in completion order
+        self._results = {} if ordered else collections.deque()
         self._pulled = 0  # chunks given to the dispatcher
         self._consumed = 0  # chunks the user has taken
         self._length = None  # the number of chunks, once the input is exhausted
 
-    def next_task(self, force):
+    def next_tasks(self, force, limit):
         with self._cond:
             if self._chunks is None:
                 return None
-            if not force and self._pulled - self._consumed >= self._lookahead:
-                return WAIT
-            i = self._pulled
+            if not force:
+                limit = min(limit, self._lookahead - (self._pulled - self._consumed))
+                if limit <= 0:
+                    return WAIT
+            first = self._pulled
+            chunks = []
+            error = None
+            ended = False
+            next_chunk = self._chunks.__next__
             try:
-                chunk = next(self._chunks)
+                for _ in range(limit):
+                    chunks.append(next_chunk())
             except StopIteration:
-                self._end_input_locked()
-                return None
+                ended = True
             except Exception as e:
                 # As multiprocessing: the input's exception is that position's outcome.
-                self._pulled += 1
+                error = e
+            self._pulled += len(chunks) + (error is not None)
+            if ended or error is not None:
                 self._end_input_locked()
-                return e, lambda ok, value: self._set(i, ok, value)
-            self._pulled += 1
-        payload = encode_task(self._mapper, ((self._func, chunk),), {})
-        return payload, lambda ok, value: self._set(i, ok, value)
+        payloads = encode_chunks(_encoder(), self._prefix, chunks)
+        if error is not None:
+            payloads.append(error)
+        if not payloads:
+            return None
+        return payloads, list(range(first, first + len(payloads)))
 
     def _end_input_locked(self):
         self._chunks = None
@@ -252,12 +289,15 @@ class _IMapState:
                 self._end_input_locked()
 
     def _set(self, i, ok, value):
-        outcome = decode_outcome(ok, value)
+        self.deliver([(i, ok, value)])
+
+    def deliver(self, outcomes):
+        decoded = [(i, decode_outcome(ok, value)) for i, ok, value in outcomes]
         with self._cond:
             if self._ordered:
-                self._results[i] = outcome
+                self._results.update(decoded)
             else:
-                self._results.append(outcome)
+                self._results.extend(outcome for _, outcome in decoded)
             self._cond.notify_all()
 
     def next(self, timeout):
@@ -267,14 +307,16 @@ class _IMapState:
                     outcome = self._results.pop(self._consumed)
                     break
                 if not self._ordered and self._results:
-                    outcome = self._results.pop(0)
+                    outcome = self._results.popleft()
                     break
                 if self._length is not None and self._consumed >= self._length:
                     raise StopIteration
                 if not self._cond.wait(timeout):
                     raise multiprocessing.TimeoutError
             self._consumed += 1
-            wake = self._pulled - self._consumed == self._lookahead - 1
+            # The dispatcher refills the window as tasks end; it needs a wake-up
+            # only if it went idle with the window full: once half of it is free.
+            wake = self._pulled - self._consumed == self._lookahead // 2
         if wake:
             self._dispatcher.wake()
         return outcome
@@ -303,7 +345,16 @@ class IMapIterator:
 
 
 def _chunked(iterable, chunksize):
-    it = iter(iterable)
+    if chunksize == 1:
+        return _ones(iterable)
+    return _chunks_of(iter(iterable), chunksize)
+
+
+def _ones(iterable):
+    yield from zip(iterable)  # 1-tuples, made in C
+
+
+def _chunks_of(it, chunksize):
     while True:
         chunk = tuple(itertools.islice(it, chunksize))
         if not chunk:
@@ -341,7 +392,7 @@ class Pool:
         args, env = _pool_boot.boot_command(initializer, initargs)
         self._processes = processes
         self._core = BytesPool(args, env=env, workers=processes,
-                               max_tasks_per_worker=maxtasksperchild)
+                               max_tasks_per_worker=maxtasksperchild, **CORE_OPTIONS)
         self._dispatcher = Dispatcher(self._core, "tubo.Pool dispatcher")
         self._lookahead = 8 * processes
         self._finalizer = weakref.finalize(self, _stop, self._dispatcher)
@@ -396,7 +447,7 @@ class Pool:
         ``callback(result)`` or ``error_callback(exception)`` runs in the
         pool's thread when it is done."""
         self._check_running()
-        result = ApplyResult(encode_task(func, tuple(args), dict(kwds)), callback, error_callback)
+        result = ApplyResult(encode_call(func, tuple(args), dict(kwds)), callback, error_callback)
         self._dispatcher.add(result)
         return result
 
@@ -404,22 +455,22 @@ class Pool:
 
     def map(self, func, iterable, chunksize=None):
         """``list(map(func, iterable))`` computed by the workers, in chunks."""
-        return self._map_async(func, iterable, mapstar, chunksize).get()
+        return self._map_async(func, iterable, False, chunksize).get()
 
     def starmap(self, func, iterable, chunksize=None):
         """``[func(*args) for args in iterable]`` computed by the workers."""
-        return self._map_async(func, iterable, starmapstar, chunksize).get()
+        return self._map_async(func, iterable, True, chunksize).get()
 
     def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
         """``map`` returning a ``MapResult``; ``callback(list)`` or
         ``error_callback(first exception)`` once every chunk is done."""
-        return self._map_async(func, iterable, mapstar, chunksize, callback, error_callback)
+        return self._map_async(func, iterable, False, chunksize, callback, error_callback)
 
     def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
         """``starmap`` returning a ``MapResult``."""
-        return self._map_async(func, iterable, starmapstar, chunksize, callback, error_callback)
+        return self._map_async(func, iterable, True, chunksize, callback, error_callback)
 
-    def _map_async(self, func, iterable, mapper, chunksize=None, callback=None,
+    def _map_async(self, func, iterable, star, chunksize=None, callback=None,
                    error_callback=None):
         self._check_running()
         if not hasattr(iterable, "__len__"):
@@ -432,7 +483,9 @@ class Pool:
             chunksize = 1
         elif chunksize < 1:
             raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
-        result = MapResult(mapper, func, _chunked(iterable, chunksize), len(iterable), chunksize,
+        # The input is a sequence: its chunks can be made as they are taken.
+        chunks = zip(iterable) if chunksize == 1 else _chunked(iterable, chunksize)
+        result = MapResult(star, func, chunks, len(iterable), chunksize,
                            callback, error_callback)
         if not result.ready():
             self._dispatcher.add(result)
@@ -451,7 +504,7 @@ class Pool:
         self._check_running()
         if chunksize < 1:
             raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
-        state = _IMapState(self._dispatcher, mapstar, func, _chunked(iterable, chunksize),
+        state = _IMapState(self._dispatcher, False, func, _chunked(iterable, chunksize),
                            self._lookahead, ordered)
         self._dispatcher.add(state)
         if chunksize == 1:
