@@ -46,9 +46,22 @@ def load(d):
     return vals, units
 
 
+# The raw-C transports a large message can take (bench/raw_bench.c): the
+# best of them in each run is the baseline "c.tp_best.<S>.MBps".
+RAW_TRANSPORTS = ["tp", "tp_pipe1M", "tp_sock", "tp_sock4M"]
+
+
 class Data:
     def __init__(self, d):
         self.vals, self.units = load(d)
+        for size in ("1MiB", "16MiB"):
+            best = {}
+            for t in RAW_TRANSPORTS:
+                for run, v in self.vals.get(f"c.{t}.{size}.MBps", {}).items():
+                    best[run] = max(best.get(run, 0.0), v)
+            if best:
+                self.vals[f"c.tp_best.{size}.MBps"] = best
+                self.units[f"c.tp_best.{size}.MBps"] = "MB/s"
 
     def med(self, name):
         v = self.vals.get(name)
@@ -95,8 +108,12 @@ def goals(D):
     """Rows: (workload, goal text, tubo metric, baseline metric, op, threshold, note)."""
     rows = []
     for s in SMALL:
-        rows.append((f"tp {s}, one Send per message", "≥ 1.0× raw C one writev per message",
-                     f"lib.tp.{s}.msgs", f"c.tp.{s}.msgs", ">=", 1.0))
+        rows.append((f"tp {s}, one Send per message, SIGPIPE declared ignored",
+                     "≥ 1.0× raw C one writev per message",
+                     f"lib.tp_sigign.{s}.msgs", f"c.tp.{s}.msgs", ">=", 1.0))
+        rows.append((f"tp {s}, one Send per message (default contract)",
+                     "≥ 0.95× raw C doing the same SIGPIPE mask dance",
+                     f"lib.tp.{s}.msgs", f"c.tp_sigmask.{s}.msgs", ">=", 0.95))
         rows.append((f"tp {s}, one Send per message", "≥ 2× CPython send_bytes/recv_bytes",
                      f"lib.tp.{s}.msgs", f"py.tp.{s}.msgs", ">=", 2.0))
     for s in SMALL:
@@ -105,10 +122,14 @@ def goals(D):
         rows.append((f"tp {s}, buffered Send + flush", "≥ 50× CPython send_bytes/recv_bytes",
                      f"lib.tp_batched.{s}.msgs", f"py.tp.{s}.msgs", ">=", 50.0))
     for s in LARGE:
-        rows.append((f"tp {s}, Send + Recv", "≥ 1.0× raw C with a 1 MiB pipe",
-                     f"lib.tp.{s}.MBps", f"c.tp_pipe1M.{s}.MBps", ">=", 1.0))
+        rows.append((f"tp {s}, Send + Recv",
+                     "≥ 1.0× the best raw-C transport (pipe, 1 MiB pipe, socketpair, "
+                     "socketpair with 4 MiB buffers)",
+                     f"lib.tp.{s}.MBps", f"c.tp_best.{s}.MBps", ">=", 1.0))
         rows.append((f"tp {s}, Send + Recv", "≥ 3× CPython recv_bytes",
                      f"lib.tp.{s}.MBps", f"py.tp.{s}.MBps", ">=", 3.0))
+    rows.append(("ping-pong 8B p50, one CPU, SIGPIPE declared ignored", "≤ 1.1× raw C",
+                 "lib.pp_sigign_pipe_samecpu.8B.p50", "c.pp_pipe_samecpu.8B.p50", "<=", 1.1))
     for pin, label in (("samecpu", "one CPU"), ("xcpu", "two CPUs")):
         for s in ("8B", "4KiB"):
             rows.append((f"ping-pong {s} p50, {label}", "≤ 1.1× raw C",
@@ -226,6 +247,8 @@ def workloads_table(D, p):
             f"lib.tp_into.{s}.msgs", f"c.tp.{s}.msgs", f"py.tp.{s}.msgs")
         row(f"tp {s}, buffered Send + flush, RecvInto (C: packed 64 KiB)", "msg/s",
             f"lib.tp_batched_into.{s}.msgs", f"c.tp_batched.{s}.msgs", f"py.tp.{s}.msgs")
+    rows.append(("ping-pong 8B p50, one CPU, SIGPIPE declared ignored", "≤ 1.1× raw C",
+                 "lib.pp_sigign_pipe_samecpu.8B.p50", "c.pp_pipe_samecpu.8B.p50", "<=", 1.1))
     for pin, label in (("samecpu", "one CPU"), ("xcpu", "two CPUs")):
         for s in ("8B", "4KiB"):
             for m in ("p50", "p99"):

@@ -44,6 +44,7 @@ The library is found through ``$TUBO_LIBRARY``, then next to this package,
 then the system loader; its major version is checked at import.
 """
 from tubo import _lib
+from tubo._sigpipe import declare_sigpipe_ignored
 from tubo._wait import wait
 from tubo.bytes_pool import BytesPool, PoolTask
 from tubo.channel import take_connection
@@ -75,5 +76,6 @@ __all__ = [
     "SpawnError", "SpawnFileNotFoundError", "SpawnNotADirectoryError", "SpawnPermissionError",
     "SystemCallError", "TaskFailedError", "TruncatedMessageError", "TuboError", "TuboTimeoutError",
     "WorkerDiedError",
-    "active_children", "current_process", "serve_pool_tasks", "take_connection", "wait",
+    "active_children", "current_process", "declare_sigpipe_ignored", "serve_pool_tasks",
+    "take_connection", "wait",
 ]

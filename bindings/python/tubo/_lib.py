@@ -129,6 +129,7 @@ _declare("tubo_error_errno", c_int, c_void_p)
 _declare("tubo_code_name", c_char_p, c_int)
 _declare("tubo_bytes_free", None, P(Bytes))
 
+_declare("tubo_declare_sigpipe_ignored", c_int, ERR)
 _declare("tubo_pipe_new", c_int, HANDLE_OUT, HANDLE_OUT, ERR)
 _declare("tubo_duplex_pipe_new", c_int, HANDLE_OUT, HANDLE_OUT, ERR)
 _declare("tubo_end_adopt_fd", c_int, HANDLE_OUT, c_int, c_int, ERR)
