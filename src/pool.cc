@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "tubo/error.h"
@@ -178,9 +179,6 @@ absl::Status Pool::MapImpl(bool ordered, absl::FunctionRef<std::optional<std::st
   auto cancel_all = [&] {
     for (auto& [index, task] : window) task.Cancel();
   };
-  // Unordered: the finished ids taken from `finished` in one go, so that a
-  // burst of results costs one wake-up, not one each.
-  std::deque<uint64_t> taken;
   size_t submitted = 0;
   bool input_done = false;
   for (;;) {
@@ -189,7 +187,7 @@ absl::Status Pool::MapImpl(bool ordered, absl::FunctionRef<std::optional<std::st
     // in bursts, which the supervisor sends a few per write, rather than one
     // per consumed result.
     const bool refill = window.size() <= options_.max_in_flight / 2 ||
-                        (ordered ? !window.front().second.done() : taken.empty() && [&] {
+                        (ordered ? !window.front().second.done() : [&] {
                           std::lock_guard<std::mutex> lock(core_->mu);
                           return finished->empty();
                         }());
@@ -209,26 +207,36 @@ absl::Status Pool::MapImpl(bool ordered, absl::FunctionRef<std::optional<std::st
       window.emplace_back(submitted++, std::move(*task));
     }
     if (window.empty()) return absl::OkStatus();
-    std::pair<size_t, Task> out;
-    if (ordered) {
-      out = std::move(window.front());
-      window.pop_front();
-    } else {
-      if (taken.empty()) {
-        std::unique_lock<std::mutex> lock(core_->mu);
+    // Every outcome there is now, taken under one lock (ordered: the done
+    // tasks at the front of the window; unordered: every finished one), so
+    // that a burst of results costs one wake-up; then given to `each`
+    // without the lock. The map's handles are its own: outcomes are moved.
+    std::vector<std::pair<size_t, absl::StatusOr<Bytes>>> outs;
+    {
+      using Phase = internal::PoolTask::Phase;
+      std::unique_lock<std::mutex> lock(core_->mu);
+      if (ordered) {
+        core_->cv.wait(lock, [&] { return window.front().second.task_->phase == Phase::kDone; });
+        while (!window.empty() && window.front().second.task_->phase == Phase::kDone) {
+          outs.emplace_back(window.front().first, std::move(window.front().second.task_->outcome));
+          window.pop_front();
+        }
+      } else {
         core_->cv.wait(lock, [&] { return !finished->empty(); });
-        taken.swap(*finished);
+        for (uint64_t id : *finished) {
+          auto it = std::find_if(window.begin(), window.end(),
+                                 [&](const auto& entry) { return entry.second.id() == id; });
+          outs.emplace_back(it->first, std::move(it->second.task_->outcome));
+          window.erase(it);
+        }
+        finished->clear();
       }
-      const uint64_t id = taken.front();
-      taken.pop_front();
-      auto it = std::find_if(window.begin(), window.end(),
-                             [&](const auto& entry) { return entry.second.id() == id; });
-      out = std::move(*it);
-      window.erase(it);
     }
-    if (!each(out.first, out.second.Result())) {
-      cancel_all();
-      return absl::OkStatus();
+    for (auto& [index, outcome] : outs) {
+      if (!each(index, std::move(outcome))) {
+        cancel_all();
+        return absl::OkStatus();
+      }
     }
   }
 }
