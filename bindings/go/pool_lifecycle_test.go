@@ -51,16 +51,20 @@ func TestPoolRecyclesAfterMaxTasksPerWorker(t *testing.T) {
 	if pids[0] != pids[1] || pids[2] != pids[3] || pids[4] != pids[5] || len(distinct) != 3 {
 		t.Fatalf("worker pids %v, want a new worker every 2 tasks", pids)
 	}
-	// The recycled workers leave WorkerPids; the last one is there.
-	last, _ := strconv.Atoi(pids[4])
+	// The three workers, each recycled after its second task, leave
+	// WorkerPids; the one there then is a fourth, which runs the next task.
+	var now []int
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		now := p.WorkerPids()
-		if fmt.Sprint(now) == fmt.Sprint([]int{last}) {
+		now = p.WorkerPids()
+		if len(now) == 1 && !distinct[strconv.Itoa(now[0])] {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("WorkerPids %v, want only the last worker %d", now, last)
+			t.Fatalf("WorkerPids %v, want one worker, none of the recycled %v", now, pids)
 		}
+	}
+	if next := pidsOf(t, p, "pid 6")[0]; next != strconv.Itoa(now[0]) {
+		t.Fatalf("the next task ran on worker %s, WorkerPids said %v", next, now)
 	}
 }
 
