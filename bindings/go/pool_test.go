@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -19,8 +20,11 @@ import (
 // runPoolTask is the Go pool worker's task language, the one of
 // tests/pool/workers.h: "echo X" returns X, "fail MSG" fails with MSG, "kill
 // X" SIGKILLs the worker, "sleep MS" sleeps and returns "slept", "pid X"
-// returns the worker's pid. With POOL_TEST_LOG set, each task is first
-// appended to that file (one write), so tests count executions.
+// returns the worker's pid, "alloc MB" allocates and touches MB MiB (kept)
+// and returns "ok", "grandchild MS" starts `sleep` for MS ms in the worker's
+// process group, writes its pid to the file POOL_TEST_GRANDCHILD names, then
+// sleeps MS ms and returns that pid. With POOL_TEST_LOG set, each task is
+// first appended to that file (one write), so tests count executions.
 func runPoolTask(task []byte) ([]byte, error) {
 	if log := os.Getenv("POOL_TEST_LOG"); log != "" {
 		if f, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
@@ -43,9 +47,35 @@ func runPoolTask(task []byte) ([]byte, error) {
 		return []byte("slept"), nil
 	case "pid":
 		return []byte(strconv.Itoa(os.Getpid())), nil
+	case "alloc":
+		mb, _ := strconv.Atoi(arg)
+		block := make([]byte, mb<<20)
+		for i := 0; i < len(block); i += 4096 {
+			block[i] = 1
+		}
+		allocated = append(allocated, block) // kept: the worker's RSS grows
+		return []byte("ok"), nil
+	case "grandchild":
+		ms, _ := strconv.Atoi(arg)
+		sleep := exec.Command("sleep", strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64))
+		if err := sleep.Start(); err != nil {
+			return nil, err
+		}
+		pid := strconv.Itoa(sleep.Process.Pid)
+		if file := os.Getenv("POOL_TEST_GRANDCHILD"); file != "" {
+			if err := os.WriteFile(file, []byte(pid), 0o644); err != nil {
+				return nil, err
+			}
+		}
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		sleep.Wait()
+		return []byte(pid), nil
 	}
 	return nil, fmt.Errorf("unknown task %q", task)
 }
+
+// allocated keeps what "alloc" tasks allocated.
+var allocated [][]byte
 
 // workerPath is the worker program named by the environment variable (set
 // by go_test.sh to a Bazel-built worker); the test is skipped without it.

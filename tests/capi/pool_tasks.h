@@ -4,7 +4,11 @@
  *   fail MSG   fails with MSG
  *   kill X     the worker SIGKILLs itself (X only makes tasks distinct)
  *   sleep MS   sleeps MS milliseconds, returns "slept"
- *   pid X      returns the worker's pid */
+ *   pid X      returns the worker's pid
+ *   alloc MB   allocates and touches MB MiB (kept), returns "ok"
+ * Before running, the worker appends "<task>\n" to the file named by
+ * POOL_TEST_LOG when it is set (O_APPEND, one write), so tests count
+ * executions. */
 #ifndef TESTS_CAPI_POOL_TASKS_H_
 #define TESTS_CAPI_POOL_TASKS_H_
 

@@ -1,20 +1,29 @@
 // The worker pool through the C ABI (tubo_pool.h) with real worker processes:
 // C workers served by tubo_pool_serve for the self, exec and fork start
 // methods; a failing task; a SIGKILLed worker blamed exactly; cancel; close
-// and terminate; task timeout; start failures; option errors; the notify
-// descriptor; a task's own descriptor and a task in a wait set beside an
-// end; tagged batches (tubo_pool_submit_tagged, tubo_pool_take_done); no
-// leaked descriptors or children.
+// and terminate; task timeout; retries; recycling after a number of tasks and
+// above a memory ceiling; submitting from several threads at once; start
+// failures; option errors; the notify descriptor; a task's own descriptor
+// and a task in a wait set beside an end; tagged batches
+// (tubo_pool_submit_tagged, tubo_pool_take_done); no leaked descriptors or
+// children.
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -62,9 +71,14 @@ tubo_worker_start* MakeStart(Start s) {
   return start;
 }
 
-// A pool of `workers` workers started as `s`, with `extra` options set.
-tubo_pool* MakePool(Start s, int workers, std::vector<std::pair<int, int64_t>> extra = {}) {
+// A pool of `workers` workers started as `s`, with `extra` options set and
+// `env` ("NAME", "value") in the workers' environment.
+tubo_pool* MakePool(Start s, int workers, std::vector<std::pair<int, int64_t>> extra = {},
+                    std::vector<std::pair<std::string, std::string>> env = {}) {
   tubo_worker_start* start = MakeStart(s);
+  for (const auto& [name, value] : env) {
+    EXPECT_EQ(tubo_worker_start_env_set(start, name.c_str(), value.c_str(), nullptr), TUBO_OK);
+  }
   tubo_pool_options* options = nullptr;
   EXPECT_EQ(tubo_pool_options_new(&options, nullptr), TUBO_OK);
   EXPECT_EQ(tubo_pool_options_set(options, TUBO_POOL_WORKERS, workers, nullptr), TUBO_OK);
@@ -111,6 +125,38 @@ int OpenFdCount() {
   while (dirent* e = ::readdir(dir)) count += e->d_name[0] != '.';
   ::closedir(dir);
   return count - 1;  // the directory's own descriptor
+}
+
+// The pids the pool reports (tubo_pool_worker_pids).
+std::vector<int> WorkerPids(const tubo_pool* pool) {
+  std::vector<int> pids(tubo_pool_worker_pids(pool, nullptr, 0) + 4);
+  pids.resize(std::min(pids.size(), tubo_pool_worker_pids(pool, pids.data(), pids.size())));
+  return pids;
+}
+
+// Waits until tubo_pool_worker_pids gives exactly `want`; false after 5 s.
+bool WaitForWorkerPids(const tubo_pool* pool, const std::vector<int>& want) {
+  for (int i = 0; i < 500 && WorkerPids(pool) != want; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return WorkerPids(pool) == want;
+}
+
+// A fresh path in the test's scratch directory.
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/capi_pool_" + name;
+  std::remove(path.c_str());
+  return path;
+}
+
+// How many times `line` appears in the file at `path` (the POOL_TEST_LOG
+// execution log).
+int CountLines(const std::string& path, const std::string& line) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string l; std::getline(in, l);) n += l == line;
+  return n;
 }
 
 class PoolStarts : public ::testing::TestWithParam<Start> {};
@@ -239,6 +285,133 @@ TEST(Pool, TaskTimeoutFailsTheTaskAndReplacesTheWorker) {
   EXPECT_EQ(Outcome(next), "after");
   tubo_task_free(slow);
   tubo_task_free(next);
+  EXPECT_EQ(tubo_pool_close(pool, nullptr), TUBO_OK);
+  tubo_pool_free(pool);
+}
+
+TEST(Pool, RetriesRunATaskWhoseWorkerDiedAgain) {
+  const std::string log = TempPath("retries.log");
+  tubo_pool* pool = MakePool(Start::kSelf, 1, {{TUBO_POOL_RETRIES, 1}}, {{"POOL_TEST_LOG", log}});
+  ASSERT_NE(pool, nullptr);
+  // A task that kills every worker it runs on: run twice, then failed.
+  tubo_task* killer = Submit(pool, "kill always");
+  EXPECT_EQ(ResultCode(killer), TUBO_E_WORKER_DIED);
+  EXPECT_NE(Outcome(killer).find("after 1 retries"), std::string::npos) << Outcome(killer);
+  // An idempotent task whose first worker dies under it (killed here while
+  // it runs) succeeds on its retry.
+  tubo_task* sleeper = Submit(pool, "sleep 1000");
+  for (int i = 0; i < 3000 && CountLines(log, "sleep 1000") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(CountLines(log, "sleep 1000"), 1) << "the worker did not start the task";
+  const std::vector<int> pids = WorkerPids(pool);  // one worker: the one running it
+  ASSERT_EQ(pids.size(), 1u);
+  ASSERT_EQ(::kill(pids[0], SIGKILL), 0);
+  EXPECT_EQ(Outcome(sleeper), "slept");
+  EXPECT_EQ(tubo_pool_close(pool, nullptr), TUBO_OK);
+  EXPECT_EQ(CountLines(log, "kill always"), 2);
+  EXPECT_EQ(CountLines(log, "sleep 1000"), 2);
+  tubo_task_free(killer);
+  tubo_task_free(sleeper);
+  tubo_pool_free(pool);
+}
+
+TEST(Pool, RecyclesAfterMaxTasksPerWorker) {
+  tubo_pool* pool = MakePool(Start::kExec, 1, {{TUBO_POOL_MAX_TASKS_PER_WORKER, 2}});
+  ASSERT_NE(pool, nullptr);
+  std::vector<tubo_task*> tasks;
+  for (int i = 0; i < 6; ++i) tasks.push_back(Submit(pool, "pid " + std::to_string(i)));
+  std::vector<std::string> pids;
+  for (tubo_task* t : tasks) pids.push_back(Outcome(t));
+  EXPECT_EQ(pids[0], pids[1]);
+  EXPECT_EQ(pids[2], pids[3]);
+  EXPECT_EQ(pids[4], pids[5]);
+  EXPECT_EQ(std::set<std::string>(pids.begin(), pids.end()).size(), 3u)
+      << pids[0] << " " << pids[2] << " " << pids[4];
+  // The three workers, each recycled after its second task, leave
+  // tubo_pool_worker_pids; the one there then is a fourth, which runs the
+  // next task.
+  std::vector<int> now;
+  for (int i = 0; i < 500; ++i) {
+    now = WorkerPids(pool);
+    if (now.size() == 1 &&
+        std::find(pids.begin(), pids.end(), std::to_string(now[0])) == pids.end()) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(now.size(), 1u) << ::testing::PrintToString(now);
+  EXPECT_EQ(std::find(pids.begin(), pids.end(), std::to_string(now[0])), pids.end())
+      << now[0] << " was recycled";
+  tasks.push_back(Submit(pool, "pid 6"));
+  EXPECT_EQ(Outcome(tasks.back()), std::to_string(now[0]));
+  EXPECT_EQ(tubo_pool_close(pool, nullptr), TUBO_OK);
+  for (tubo_task* t : tasks) tubo_task_free(t);
+  tubo_pool_free(pool);
+}
+
+TEST(Pool, RecyclesAWorkerAboveTheMemoryCeiling) {
+  tubo_pool* pool = MakePool(Start::kExec, 1, {{TUBO_POOL_MAX_WORKER_RSS_BYTES, 64 << 20}});
+  ASSERT_NE(pool, nullptr);
+  auto run = [pool](const std::string& task) {
+    tubo_task* t = Submit(pool, task);
+    std::string outcome = Outcome(t);
+    tubo_task_free(t);
+    return outcome;
+  };
+  const std::string first = run("pid a");
+  EXPECT_EQ(run("pid b"), first) << "a worker under the ceiling was recycled";
+  EXPECT_TRUE(WaitForWorkerPids(pool, {std::atoi(first.c_str())}));
+  EXPECT_EQ(run("alloc 100"), "ok");
+  const std::string second = run("pid c");
+  EXPECT_NE(second, first) << "the worker above the ceiling was kept";
+  EXPECT_TRUE(WaitForWorkerPids(pool, {std::atoi(second.c_str())}))
+      << "worker pids " << ::testing::PrintToString(WorkerPids(pool)) << ", want " << second;
+  EXPECT_EQ(tubo_pool_close(pool, nullptr), TUBO_OK);
+  tubo_pool_free(pool);
+}
+
+TEST(Pool, SubmitFromManyThreadsAtOnce) {
+  constexpr int kThreads = 4, kEach = 100;
+  // A small window: the threads also wait for room together.
+  tubo_pool* pool = MakePool(Start::kExec, 2, {{TUBO_POOL_MAX_IN_FLIGHT, 8}});
+  ASSERT_NE(pool, nullptr);
+  std::mutex mu;
+  std::map<uint64_t, std::string> ids;
+  std::vector<std::string> wrong;
+  std::vector<std::thread> threads;
+  for (int n = 0; n < kThreads; ++n) {
+    threads.emplace_back([&, n] {
+      std::vector<tubo_task*> tasks;
+      for (int i = 0; i < kEach; ++i) {
+        const std::string want = std::to_string(n) + "." + std::to_string(i);
+        tubo_task* t = nullptr;
+        const std::string task = "echo " + want;
+        const int rc = tubo_pool_submit(&t, pool, task.data(), task.size(), -1, nullptr);
+        std::lock_guard<std::mutex> lock(mu);
+        if (rc != TUBO_OK) {
+          wrong.push_back(want + ": submit " + tubo_code_name(rc));
+          break;
+        }
+        if (!ids.emplace(tubo_task_id(t), want).second) {
+          wrong.push_back(want + ": id " + std::to_string(tubo_task_id(t)) + " given twice");
+        }
+        tasks.push_back(t);
+      }
+      for (size_t i = 0; i < tasks.size(); ++i) {
+        const std::string want = std::to_string(n) + "." + std::to_string(i);
+        const std::string got = Outcome(tasks[i]);
+        tubo_task_free(tasks[i]);
+        if (got != want) {
+          std::lock_guard<std::mutex> lock(mu);
+          wrong.push_back(want + ": " + got);
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_TRUE(wrong.empty()) << ::testing::PrintToString(wrong);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kEach));
   EXPECT_EQ(tubo_pool_close(pool, nullptr), TUBO_OK);
   tubo_pool_free(pool);
 }
