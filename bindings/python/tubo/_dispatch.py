@@ -47,11 +47,11 @@ WAIT = object()
 # The most tasks pulled from the jobs and submitted in one call.
 _BATCH = 256
 # The BytesPool options of the pools built on a Dispatcher: a window of
-# _BATCH tasks, and 8 tasks sent to a busy worker ahead of the one it runs,
-# so that a worker reads many tasks per system call and the pool's thread
-# writes them with few wake-ups (tiny tasks cost 2 to 3 times less CPU than
-# with the C pool's defaults, 16 and 1).
-CORE_OPTIONS = {"max_in_flight": _BATCH, "prefetch": 8}
+# _BATCH tasks, and the C pool's automatic read-ahead (tiny tasks: up to 15
+# sent to a busy worker ahead of the one it runs, so that a worker reads many
+# tasks per system call and the pool's thread writes them with few wake-ups;
+# tasks of a millisecond or more: 1).
+CORE_OPTIONS = {"max_in_flight": _BATCH, "prefetch": -1}
 # The most tasks submitted and not yet taken back (done or not).
 _MAX_UNTAKEN = 4 * _BATCH
 

@@ -37,9 +37,11 @@ Where it differs, on purpose:
 - ``imap`` and ``imap_unordered`` read their input as the results are
   consumed (at most ``8 * processes`` chunks ahead), never the whole of it.
 - Tasks are sent to the workers ahead of time, so that tiny tasks cost
-  little: a busy worker has up to 8 tasks (chunks) queued behind the one it
-  runs, and these wait for it even if another worker becomes idle (an idle
-  worker is always sent a task first). ``multiprocessing.Pool`` workers
+  little: a busy worker has a few tasks (chunks) queued behind the one it
+  runs, as many as fit in about a millisecond of the recent tasks' running
+  time (1 for tasks of a millisecond or more, at most 15), and these wait for
+  it even if another worker becomes idle (an idle worker is always sent a
+  task first). ``multiprocessing.Pool`` workers
   take one task at a time from a shared queue.
 - Workers die with this process, whatever kills it.
 
