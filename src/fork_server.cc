@@ -149,7 +149,8 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
   if (command.entry_.empty()) {
     return WithError(absl::InvalidArgumentError(absl::StrCat(
                          "fork server spawn \"", absl::CEscape(command.program_),
-                         "\": a fork server runs entry points only; use Command::Self")),
+                         "\": a fork server runs entry points only; use Command::Self "
+                         "(C: tubo_command_new_self)")),
                      Error::kInvalidArgument);
   }
   const std::string what = absl::StrCat("fork server spawn entry \"", command.entry_, "\"");

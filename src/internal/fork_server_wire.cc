@@ -63,12 +63,10 @@ class Reader {
   bool ok_ = true;
 };
 
-enum Flags : uint32_t {
-  kClearEnv = 1,
-  kHasCwd = 2,
-  kDieWithParent = 4,
-  kNewProcessGroup = 8,
-};
+constexpr uint32_t kClearEnv = 1;
+constexpr uint32_t kHasCwd = 2;
+constexpr uint32_t kDieWithParent = 4;
+constexpr uint32_t kNewProcessGroup = 8;
 
 }  // namespace
 
@@ -86,8 +84,9 @@ bool DecodeHello(std::string_view data) {
 std::string EncodeRequest(const ForkServerRequest& q) {
   Writer w;
   w.U32(kForkServerMagic);
-  w.U32((q.clear_env ? kClearEnv : 0) | (q.cwd ? kHasCwd : 0) |
-        (q.die_with_parent ? kDieWithParent : 0) | (q.new_process_group ? kNewProcessGroup : 0));
+  w.U32((q.clear_env ? kClearEnv : 0u) | (q.cwd ? kHasCwd : 0u) |
+        (q.die_with_parent ? kDieWithParent : 0u) |
+        (q.new_process_group ? kNewProcessGroup : 0u));
   w.Str(q.entry);
   w.U32(static_cast<uint32_t>(q.args.size()));
   for (const std::string& a : q.args) w.Str(a);
@@ -114,9 +113,9 @@ bool DecodeRequest(std::string_view data, ForkServerRequest* q) {
   Reader r(data);
   uint32_t flags = 0, count = 0;
   if (!r.Magic() || !r.U32(&flags) || !r.Str(&q->entry) || !r.U32(&count)) return false;
-  q->clear_env = flags & kClearEnv;
-  q->die_with_parent = flags & kDieWithParent;
-  q->new_process_group = flags & kNewProcessGroup;
+  q->clear_env = (flags & kClearEnv) != 0;
+  q->die_with_parent = (flags & kDieWithParent) != 0;
+  q->new_process_group = (flags & kNewProcessGroup) != 0;
   // Each element takes at least 4 bytes: a count larger than what is left is
   // malformed, and never a reason to reserve memory.
   if (count > data.size() / 4) return false;
@@ -134,7 +133,7 @@ bool DecodeRequest(std::string_view data, ForkServerRequest* q) {
       value = std::move(v);
     }
   }
-  if (flags & kHasCwd) {
+  if ((flags & kHasCwd) != 0) {
     std::string cwd;
     r.Str(&cwd);
     q->cwd = std::move(cwd);
