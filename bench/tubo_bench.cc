@@ -305,7 +305,8 @@ enum class How { kForkFn, kExecTrue, kSelfReady, kRawFork, kForkServerReady };
 // The fork server of kForkServerReady, started once (its start is not what
 // is measured: like CPython's forkserver, it serves every later start).
 tubo::ForkServer& BenchForkServer() {
-  static tubo::ForkServer* server = new tubo::ForkServer(Check(tubo::ForkServer::Start(), "fork server"));
+  static tubo::ForkServer* server =
+      new tubo::ForkServer(Check(tubo::ForkServer::Start(), "fork server"));
   return *server;
 }
 
@@ -343,9 +344,9 @@ void SpawnOnce(How how) {
     }
     case How::kForkServerReady: {
       tubo::Pipe pipe = Check(tubo::Pipe::Create(), "pipe");
-      tubo::Process p = Check(
-          BenchForkServer().Spawn(tubo::Command::Self("ready").Channel("out", std::move(pipe.writer))),
-          "fork server spawn");
+      tubo::Process p = Check(BenchForkServer().Spawn(tubo::Command::Self("ready").Channel(
+                                  "out", std::move(pipe.writer))),
+                              "fork server spawn");
       auto m = Check(pipe.reader.Recv(), "recv ready");
       if (!m || m->view() != "!") Die("fork server", absl::InternalError("no ready message"));
       st = Check(p.Wait(), "wait");
@@ -366,8 +367,7 @@ void SpawnBench(How how, long runs, double cap_s, const std::string& suffix) {
     lat.push_back(t1 - t0);
     if ((t1 - start) / 1e9 > cap_s && i >= 20) break;
   }
-  const char* names[] = {"fork_fn", "exec_true", "self_ready", "raw_fork_exit",
-                         "forkserver_ready"};
+  const char* names[] = {"fork_fn", "exec_true", "self_ready", "raw_fork_exit", "forkserver_ready"};
   ReportLatency(std::string("spawn.") + names[static_cast<int>(how)] + suffix, lat);
 }
 
@@ -518,8 +518,8 @@ int main(int argc, char** argv) {
   }
   if (all || what == "spawn") {
     const long runs = Scaled(400, 20);
-    for (How h : {How::kForkFn, How::kRawFork, How::kExecTrue, How::kSelfReady,
-                  How::kForkServerReady}) {
+    for (How h :
+         {How::kForkFn, How::kRawFork, How::kExecTrue, How::kSelfReady, How::kForkServerReady}) {
       SpawnBench(h, runs, 5.0, "");
     }
     {

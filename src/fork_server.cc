@@ -76,10 +76,10 @@ absl::Status StartServer(ForkServerState& s) {
                                        .DieWithParent(true)
                                        .Spawn();
   if (!server.ok()) {
-    return WithErrno(SpawnError(absl::Status(server.status().code(),
-                                             absl::StrCat("fork server: start: ",
-                                                          server.status().message()))),
-                     ErrorErrno(server.status()));
+    return WithErrno(
+        SpawnError(absl::Status(server.status().code(),
+                                absl::StrCat("fork server: start: ", server.status().message()))),
+        ErrorErrno(server.status()));
   }
   server->set_stop_sequence(StopSequence::KillNow());
   struct pollfd p[2] = {{ours.get(), POLLIN, 0}, {server->pidfd().get(), POLLIN, 0}};
@@ -105,9 +105,9 @@ absl::Status StartServer(ForkServerState& s) {
   absl::StatusOr<std::optional<ExitStatus>> st = server->WaitFor(absl::Seconds(1));
   const std::string how =
       st.ok() && st->has_value() ? (*st)->ToString() : std::string("still running; killed");
-  return SpawnError(absl::FailedPreconditionError(absl::StrCat(
-      "fork server: the server (pid ", server->pid(), ") ended before it was ready (", how,
-      "); does main call tubo::RunEntryIfRequested first?")));
+  return SpawnError(absl::FailedPreconditionError(
+      absl::StrCat("fork server: the server (pid ", server->pid(), ") ended before it was ready (",
+                   how, "); does main call tubo::RunEntryIfRequested first?")));
 }
 
 }  // namespace
@@ -147,10 +147,10 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
                      Error::kClosed);
   }
   if (command.entry_.empty()) {
-    return WithError(absl::InvalidArgumentError(absl::StrCat(
-                         "fork server spawn \"", absl::CEscape(command.program_),
-                         "\": a fork server runs entry points only; use Command::Self "
-                         "(C: tubo_command_new_self)")),
+    return WithError(absl::InvalidArgumentError(
+                         absl::StrCat("fork server spawn \"", absl::CEscape(command.program_),
+                                      "\": a fork server runs entry points only; use Command::Self "
+                                      "(C: tubo_command_new_self)")),
                      Error::kInvalidArgument);
   }
   const std::string what = absl::StrCat("fork server spawn entry \"", command.entry_, "\"");
@@ -192,10 +192,10 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
       }
     }
     if (!nul.ok()) {
-      return WithError(absl::InvalidArgumentError(absl::StrCat(
-                           "fork server spawn entry \"", absl::CEscape(q.entry), "\": ",
-                           nul.message())),
-                       Error::kInvalidArgument);
+      return WithError(
+          absl::InvalidArgumentError(absl::StrCat("fork server spawn entry \"",
+                                                  absl::CEscape(q.entry), "\": ", nul.message())),
+          Error::kInvalidArgument);
     }
   }
   if (!internal::HasEntry(q.entry)) {
@@ -245,15 +245,15 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
     fds.push_back(c.fd.get());
   }
   if (fds.size() > internal::kForkServerMaxFds) {
-    return fail(absl::InvalidArgumentError(absl::StrCat(
-        fds.size(), " descriptors to hand over; a fork server takes at most ",
-        internal::kForkServerMaxFds)));
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat(fds.size(), " descriptors to hand over; a fork server takes at most ",
+                     internal::kForkServerMaxFds)));
   }
   const std::string data = internal::EncodeRequest(q);
   if (data.size() > internal::kForkServerMaxRequest) {
-    return fail(absl::InvalidArgumentError(absl::StrCat(
-        "the command takes ", data.size(), " bytes; a fork server takes at most ",
-        internal::kForkServerMaxRequest, " (arguments, environment, paths)")));
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("the command takes ", data.size(), " bytes; a fork server takes at most ",
+                     internal::kForkServerMaxRequest, " (arguments, environment, paths)")));
   }
 
   internal::ForkServerState& s = *state_;

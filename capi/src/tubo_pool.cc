@@ -167,8 +167,8 @@ TUBO_EXPORT int tubo_worker_start_new_fork_server(tubo_worker_start** out, const
                                                   tubo_fork_server* server, tubo_error** err) {
   return NewStart(out, "tubo_worker_start_new_fork_server", err, [&] {
     TUBO_REQUIRE(entry, "tubo_worker_start_new_fork_server");
-    *out = new tubo_worker_start{tubo::WorkerStart::ForkServer(
-        entry, server != nullptr ? server->server : nullptr)};
+    *out = new tubo_worker_start{
+        tubo::WorkerStart::ForkServer(entry, server != nullptr ? server->server : nullptr)};
     return Ok(err);
   });
 }

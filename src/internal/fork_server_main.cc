@@ -218,8 +218,7 @@ void Serve(int sock, const ForkServerRequest& request, const std::vector<OwnedFd
 int ServerMain(const std::vector<std::string>&) {
   int sock = -1;
   const char* spec = std::getenv(kChannelsEnvVar);
-  absl::StatusOr<std::vector<ChannelSpec>> channels =
-      ParseChannelSpec(spec != nullptr ? spec : "");
+  absl::StatusOr<std::vector<ChannelSpec>> channels = ParseChannelSpec(spec != nullptr ? spec : "");
   if (channels.ok()) {
     for (const ChannelSpec& c : *channels) {
       if (c.name == kForkServerChannel) sock = c.fd;

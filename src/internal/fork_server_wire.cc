@@ -85,8 +85,7 @@ std::string EncodeRequest(const ForkServerRequest& q) {
   Writer w;
   w.U32(kForkServerMagic);
   w.U32((q.clear_env ? kClearEnv : 0u) | (q.cwd ? kHasCwd : 0u) |
-        (q.die_with_parent ? kDieWithParent : 0u) |
-        (q.new_process_group ? kNewProcessGroup : 0u));
+        (q.die_with_parent ? kDieWithParent : 0u) | (q.new_process_group ? kNewProcessGroup : 0u));
   w.Str(q.entry);
   w.U32(static_cast<uint32_t>(q.args.size()));
   for (const std::string& a : q.args) w.Str(a);

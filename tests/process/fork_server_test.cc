@@ -52,7 +52,8 @@ bool EndsWithin(int pidfd, absl::Duration timeout) {
 // Runs `cmd` through `server` with stdout captured; returns the output.
 std::string Capture(ForkServer& server, Command& cmd, std::optional<tubo::ExitStatus>* status) {
   tubo::Pipe out = tubo_test::NewPipe();
-  absl::StatusOr<tubo::Process> p = server.Spawn(cmd.Stdout(tubo::Stdio::End(std::move(out.writer))));
+  absl::StatusOr<tubo::Process> p =
+      server.Spawn(cmd.Stdout(tubo::Stdio::End(std::move(out.writer))));
   EXPECT_TRUE(p.ok()) << p.status();
   if (!p.ok()) return "";
   absl::StatusOr<tubo::OwnedFd> fd = out.reader.Release();

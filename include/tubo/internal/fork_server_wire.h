@@ -58,7 +58,7 @@ struct ForkServerRequest {
   bool die_with_parent = true;
   bool new_process_group = false;
   StdioKind stdio[3] = {StdioKind::kInherit, StdioKind::kInherit, StdioKind::kInherit};
-  std::string stdio_path[3];                                // for kFile
+  std::string stdio_path[3];                                  // for kFile
   std::vector<std::pair<std::string, std::string>> channels;  // name, mode
 };
 
