@@ -94,10 +94,11 @@ absl::Status StartServer(ForkServerState& s) {
                      ") did not say it was ready within 10 s; does main call "
                      "tubo::RunEntryIfRequested first?")));
   }
-  std::string data;
+  char hello[64];
   std::vector<OwnedFd> fds;
-  if ((p[0].revents & POLLIN) != 0 && RecvWithFds(ours.get(), 64, &data, &fds) > 0 &&
-      DecodeHello(data) && fds.empty()) {
+  const ssize_t n =
+      (p[0].revents & POLLIN) != 0 ? RecvWithFds(ours.get(), hello, sizeof(hello), &fds) : -1;
+  if (n > 0 && DecodeHello(std::string_view(hello, static_cast<size_t>(n))) && fds.empty()) {
     s.server = std::move(*server);
     s.control = std::move(ours);
     return absl::OkStatus();
@@ -273,12 +274,14 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
       return fail(internal::ServerError(err, "send the request"));
     }
   }
-  std::string reply_data;
+  char reply_data[4096];
   std::vector<OwnedFd> reply_fds;
-  const ssize_t n = internal::RecvWithFds(s.control.get(), 4096, &reply_data, &reply_fds);
+  const ssize_t n =
+      internal::RecvWithFds(s.control.get(), reply_data, sizeof(reply_data), &reply_fds);
   internal::ForkServerReply reply;
-  if (n <= 0 || !internal::DecodeReply(reply_data, &reply) || reply_fds.size() > 1 ||
-      (reply.pid > 0) != (reply_fds.size() == 1)) {
+  if (n <= 0 ||
+      !internal::DecodeReply(std::string_view(reply_data, static_cast<size_t>(n)), &reply) ||
+      reply_fds.size() > 1 || (reply.pid > 0) != (reply_fds.size() == 1)) {
     internal::DropServer(s);
     if (n == 0) {
       return fail(absl::UnavailableError(

@@ -19,12 +19,15 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +35,7 @@
 #include "tubo/entry.h"
 #include "tubo/internal/child.h"
 #include "tubo/internal/entry_registry.h"
+#include "tubo/internal/exec_plan.h"
 #include "tubo/internal/fork_server_main.h"
 #include "tubo/internal/fork_server_wire.h"
 
@@ -46,11 +50,19 @@ struct SetupReport {
   char stage[28];
 };
 
-struct WorkerArgs {
+// Everything the worker needs, prepared by the server before the clone:
+// the worker only reads it. A forked child pays a page fault for each page
+// it writes, so it writes as little as it can before it reports (no
+// allocation, no setenv).
+struct WorkerPlan {
   const ForkServerRequest* request;
-  const std::vector<OwnedFd>* fds;  // stdio (kFd, in stream order), then channels
-  int report_fd;
+  std::vector<int> sources;  // stdio (kFd, in stream order), then channels; >= 3 + n
+  std::vector<int> keep;     // the channel targets 3 .. 3+n-1 and report_fd
+  int report_fd;             // >= 3 + n
   pid_t parent;
+  char** envp;  // the worker's environment, TUBO_CHANNELS included
+  char** argv;  // argv[0], --tubo-entry=<entry>, the arguments
+  int argc;
 };
 
 [[noreturn]] void FailSetup(int report_fd, const char* stage, int error) {
@@ -64,32 +76,23 @@ struct WorkerArgs {
 // The worker, in its own copy of the server's memory. Runs the entry and
 // never returns.
 int WorkerMain(void* arg) {
-  const WorkerArgs& a = *static_cast<WorkerArgs*>(arg);
-  const ForkServerRequest& q = *a.request;
+  const WorkerPlan& plan = *static_cast<WorkerPlan*>(arg);
+  const ForkServerRequest& q = *plan.request;
+  const int report_fd = plan.report_fd;
   if (q.die_with_parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     // The parent may have died before the line above: nobody would send the
     // signal then, so the worker leaves as if it had been sent.
-    if (::getppid() != a.parent) ::kill(::getpid(), SIGKILL);
+    if (::getppid() != plan.parent) ::kill(::getpid(), SIGKILL);
   }
-  if (q.new_process_group && ::setpgid(0, 0) != 0) FailSetup(a.report_fd, "setpgid", errno);
+  if (q.new_process_group && ::setpgid(0, 0) != 0) FailSetup(report_fd, "setpgid", errno);
 
-  // Every source above the channel targets 3 .. 3+n-1 first, so that no
-  // dup2 below overwrites a source still needed.
-  const int n = static_cast<int>(q.channels.size());
-  const int base = 3 + n;
-  auto high = [&](int fd) {
-    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, base);
-    if (copy < 0) FailSetup(a.report_fd, "dup", errno);
-    return copy;
-  };
-  const int report_fd = high(a.report_fd);
-  std::vector<int> sources;
-  for (const OwnedFd& fd : *a.fds) sources.push_back(high(fd.get()));
-
+  // Every source is above the channel targets 3 .. 3+n-1, so no dup2 below
+  // overwrites a source still needed.
   size_t next = 0;
   static const char* const kOpenStage[3] = {"open stdin", "open stdout", "open stderr"};
-  const int file_flags[3] = {O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, O_WRONLY | O_CREAT | O_TRUNC};
+  static const int kFileFlags[3] = {O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC,
+                                    O_WRONLY | O_CREAT | O_TRUNC};
   for (int i = 0; i < 3; ++i) {
     int fd = -1;
     switch (q.stdio[i]) {
@@ -99,36 +102,22 @@ int WorkerMain(void* arg) {
         fd = ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
         break;
       case StdioKind::kFile:
-        fd = ::open(q.stdio_path[i].c_str(), file_flags[i] | O_CLOEXEC, 0666);
+        fd = ::open(q.stdio_path[i].c_str(), kFileFlags[i] | O_CLOEXEC, 0666);
         break;
       case StdioKind::kFd:
-        fd = sources[next++];
+        fd = plan.sources[next++];
         break;
     }
     if (fd < 0) FailSetup(report_fd, kOpenStage[i], errno);
     if (::dup2(fd, i) < 0) FailSetup(report_fd, "dup2", errno);
   }
-  std::vector<int> keep;
-  std::vector<ChannelSpec> specs;
+  const int n = static_cast<int>(q.channels.size());
   for (int j = 0; j < n; ++j) {
-    if (::dup2(sources[next + j], 3 + j) < 0) FailSetup(report_fd, "dup2", errno);
-    keep.push_back(3 + j);
-    specs.push_back(ChannelSpec{q.channels[j].first, 3 + j, q.channels[j].second});
+    if (::dup2(plan.sources[next + j], 3 + j) < 0) FailSetup(report_fd, "dup2", errno);
   }
-  keep.push_back(report_fd);
-  if (int err = CloseFdsExcept(keep)) FailSetup(report_fd, "close descriptors", err);
+  if (int err = CloseFdsExcept(plan.keep)) FailSetup(report_fd, "close descriptors", err);
   if (q.cwd && ::chdir(q.cwd->c_str()) != 0) FailSetup(report_fd, "chdir", errno);
-
-  if (q.clear_env) ::clearenv();
-  for (const auto& [name, value] : q.env_changes) {
-    const int r = value ? ::setenv(name.c_str(), value->c_str(), 1) : ::unsetenv(name.c_str());
-    if (r != 0) FailSetup(report_fd, "environment", errno);
-  }
-  if (specs.empty()) {
-    ::unsetenv(kChannelsEnvVar);
-  } else if (::setenv(kChannelsEnvVar, FormatChannelSpec(specs).c_str(), 1) != 0) {
-    FailSetup(report_fd, "environment", errno);
-  }
+  environ = plan.envp;
 
   SetupReport ok = {};
   (void)!::write(report_fd, &ok, sizeof(ok));
@@ -136,13 +125,7 @@ int WorkerMain(void* arg) {
 
   // The same dispatch as a self worker's main: runs the entry, exits with
   // its return value (std::exit, so stdio is flushed).
-  std::string flag = absl::StrCat(kEntryFlag, q.entry);
-  std::vector<char*> argv;
-  argv.push_back(program_invocation_name);
-  argv.push_back(flag.data());
-  for (const std::string& s : q.args) argv.push_back(const_cast<char*>(s.c_str()));
-  argv.push_back(nullptr);
-  RunEntryIfRequested(static_cast<int>(argv.size() - 1), argv.data());
+  RunEntryIfRequested(plan.argc, plan.argv);
   ::_exit(2);  // not reached: the entry was checked before the clone
 }
 
@@ -158,16 +141,19 @@ void Reply(int sock, int error, pid_t pid, const std::string& message, int pidfd
   SendWithFds(sock, data, &pidfd, pidfd >= 0 ? 1 : 0);
 }
 
-// Creates the worker for `request` and replies. The worker's stack is a
-// region of this (the main) thread's stack, as after fork.
-void Serve(int sock, const ForkServerRequest& request, const std::vector<OwnedFd>& fds,
-           pid_t parent) {
+// Creates the worker for `request`: returns its pid, the read end of its
+// report pipe and its pidfd, or -1 after replying with the error. The
+// worker's stack is a region of this (the main) thread's stack, as after
+// fork. Everything built for the worker is freed on return, while the worker
+// sets up: after the clone each page the server writes costs it a copy.
+pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector<OwnedFd>& fds,
+                   pid_t parent, OwnedFd* report_out, OwnedFd* pidfd_out) {
   if (!HasEntry(request.entry)) {
     Reply(sock, ENOENT, -1,
           "no entry point of that name is registered in this binary (TUBO_ENTRY, "
           "tubo_entry_register)",
           -1);
-    return;
+    return -1;
   }
   size_t expected = request.channels.size();
   for (StdioKind k : request.stdio) expected += k == StdioKind::kFd ? 1 : 0;
@@ -176,16 +162,54 @@ void Serve(int sock, const ForkServerRequest& request, const std::vector<OwnedFd
           absl::StrCat("fork server: the request carries ", fds.size(),
                        " descriptors where it needs ", expected),
           -1);
-    return;
+    return -1;
   }
+  // Descriptors the worker keeps go above its channel targets 3 .. 3+n-1.
+  const int n = static_cast<int>(request.channels.size());
+  const int base = 3 + n;
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) {
     Reply(sock, errno, -1, "pipe", -1);
-    return;
+    return -1;
   }
   OwnedFd report_read = OwnedFd::Adopt(report[0]);
-  OwnedFd report_write = OwnedFd::Adopt(report[1]);
-  WorkerArgs args{&request, &fds, report_write.get(), parent};
+  OwnedFd report_write = OwnedFd::Adopt(::fcntl(report[1], F_DUPFD_CLOEXEC, base));
+  ::close(report[1]);
+  std::vector<OwnedFd> high;
+  WorkerPlan plan;
+  for (const OwnedFd& fd : fds) {
+    high.push_back(OwnedFd::Adopt(::fcntl(fd.get(), F_DUPFD_CLOEXEC, base)));
+    plan.sources.push_back(high.back().get());
+  }
+  if (!report_write.valid() ||
+      std::any_of(high.begin(), high.end(), [](const OwnedFd& fd) { return !fd.valid(); })) {
+    Reply(sock, errno, -1, "dup", -1);
+    return -1;
+  }
+  std::vector<ChannelSpec> specs;
+  for (int j = 0; j < n; ++j) {
+    plan.keep.push_back(3 + j);
+    specs.push_back(ChannelSpec{request.channels[j].first, 3 + j, request.channels[j].second});
+  }
+  plan.keep.push_back(report_write.get());
+  plan.request = &request;
+  plan.report_fd = report_write.get();
+  plan.parent = parent;
+  const std::vector<std::string> env =
+      BuildEnv(request.clear_env, request.env_changes, FormatChannelSpec(specs));
+  std::vector<char*> envp;
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  plan.envp = envp.data();
+  std::string flag = absl::StrCat(kEntryFlag, request.entry);
+  std::vector<char*> argv;
+  argv.push_back(program_invocation_name);
+  argv.push_back(flag.data());
+  for (const std::string& a : request.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  plan.argv = argv.data();
+  plan.argc = static_cast<int>(argv.size() - 1);
+
   constexpr size_t kStackReserve = 64 * 1024;
   char* reserve = static_cast<char*>(__builtin_alloca(kStackReserve));
   char* stack = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(reserve + kStackReserve - 64) &
@@ -193,25 +217,31 @@ void Serve(int sock, const ForkServerRequest& request, const std::vector<OwnedFd
   int pidfd = -1;
   // The exit signal in the flags' low byte does not matter: with
   // CLONE_PARENT the kernel gives the worker the server's own (SIGCHLD).
-  const pid_t pid = ::clone(WorkerMain, stack, CLONE_PARENT | CLONE_PIDFD, &args, &pidfd);
+  const pid_t pid = ::clone(WorkerMain, stack, CLONE_PARENT | CLONE_PIDFD, &plan, &pidfd);
   if (pid < 0) {
     Reply(sock, errno, -1, "clone", -1);
-    return;
+    return -1;
   }
-  OwnedFd worker = OwnedFd::Adopt(pidfd);
-  report_write.Reset();
+  *pidfd_out = OwnedFd::Adopt(pidfd);
+  *report_out = std::move(report_read);
+  return pid;
+}
+
+// Waits for the report of worker `pid` and replies, with its pidfd whatever
+// the outcome (a worker that failed is still the parent's child to reap).
+void AwaitWorker(int sock, pid_t pid, OwnedFd report, OwnedFd pidfd) {
   SetupReport got = {};
   ssize_t r;
   do {
-    r = ::read(report_read.get(), &got, sizeof(got));
+    r = ::read(report.get(), &got, sizeof(got));
   } while (r < 0 && errno == EINTR);
   if (r == static_cast<ssize_t>(sizeof(got)) && got.error == 0) {
-    Reply(sock, 0, pid, "", worker.get());
+    Reply(sock, 0, pid, "", pidfd.get());
   } else if (r == static_cast<ssize_t>(sizeof(got))) {
     got.stage[sizeof(got.stage) - 1] = '\0';
-    Reply(sock, got.error, pid, got.stage, worker.get());
+    Reply(sock, got.error, pid, got.stage, pidfd.get());
   } else {
-    Reply(sock, ECHILD, pid, "the worker ended during its set-up", worker.get());
+    Reply(sock, ECHILD, pid, "the worker ended during its set-up", pidfd.get());
   }
 }
 
@@ -234,18 +264,23 @@ int ServerMain(const std::vector<std::string>&) {
   const pid_t parent = ::getppid();
   const std::string hello = EncodeHello();
   if (SendWithFds(sock, hello, nullptr, 0) != 0) return 0;
-  std::string data;
+  // Allocated once, never cleared: see RecvWithFds.
+  std::unique_ptr<char[]> buf(new char[kForkServerMaxRequest]);
   for (;;) {
     std::vector<OwnedFd> fds;
-    const ssize_t n = RecvWithFds(sock, kForkServerMaxRequest, &data, &fds);
+    const ssize_t n = RecvWithFds(sock, buf.get(), kForkServerMaxRequest, &fds);
     if (n == 0 && fds.empty()) ::_exit(0);  // the ForkServer is gone
     if (n < 0 && n != -EMSGSIZE) ::_exit(1);
     ForkServerRequest request;
-    if (n < 0 || !DecodeRequest(data, &request)) {
+    if (n < 0 || !DecodeRequest(std::string_view(buf.get(), static_cast<size_t>(n)), &request)) {
       Reply(sock, EINVAL, -1, "fork server: malformed request", -1);
       continue;
     }
-    Serve(sock, request, fds, parent);
+    OwnedFd report, pidfd;
+    const pid_t pid = CreateWorker(sock, request, fds, parent, &report, &pidfd);
+    fds.clear();  // the worker has its copies
+    request = ForkServerRequest();
+    if (pid > 0) AwaitWorker(sock, pid, std::move(report), std::move(pidfd));
   }
 }
 

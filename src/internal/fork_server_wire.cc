@@ -190,9 +190,8 @@ int SendWithFds(int sock, std::string_view data, const int* fds, size_t count) {
   }
 }
 
-ssize_t RecvWithFds(int sock, size_t max, std::string* data, std::vector<OwnedFd>* fds) {
-  data->resize(max);
-  struct iovec iov = {data->data(), max};
+ssize_t RecvWithFds(int sock, char* buf, size_t size, std::vector<OwnedFd>* fds) {
+  struct iovec iov = {buf, size};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -203,10 +202,7 @@ ssize_t RecvWithFds(int sock, size_t max, std::string* data, std::vector<OwnedFd
   do {
     n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    data->clear();
-    return -errno;
-  }
+  if (n < 0) return -errno;
   // Adopt whatever arrived first, so that nothing leaks on the error paths.
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
@@ -217,7 +213,6 @@ ssize_t RecvWithFds(int sock, size_t max, std::string* data, std::vector<OwnedFd
       fds->push_back(OwnedFd::Adopt(fd));
     }
   }
-  data->resize(static_cast<size_t>(n));
   if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) return -EMSGSIZE;
   return n;
 }

@@ -46,6 +46,11 @@ int EchoEntry(int, char**) {
 // Self entry: exits with the number of its arguments plus 10.
 int ArgsEntry(int argc, char**) { return 10 + argc - 1; }
 
+// Self entry: pauses until killed.
+int SleepEntry(int, char**) {
+  for (;;) pause();
+}
+
 std::string Recv(tubo_end* end) {
   tubo_bytes* m = nullptr;
   Err err;
@@ -110,7 +115,9 @@ TEST(ForkServer, ExitCodeSignalAndRestartAfterTheServerIsKilled) {
   struct pollfd pfd = {pidfd, POLLIN, 0};
   ASSERT_EQ(poll(&pfd, 1, 10000), 1);
   close(pidfd);
-  ASSERT_EQ(tubo_fork_server_spawn(&p, server, cmd, &err), TUBO_OK) << err.msg();
+  tubo_command* sleeper = SelfCommand("sleep");
+  ASSERT_EQ(tubo_fork_server_spawn(&p, server, sleeper, &err), TUBO_OK) << err.msg();
+  tubo_command_free(sleeper);
   EXPECT_NE(tubo_fork_server_pid(server), old);
   ASSERT_EQ(tubo_process_kill(p, nullptr), TUBO_OK);
   ASSERT_EQ(tubo_process_wait(&code, p, nullptr), TUBO_OK);
@@ -147,7 +154,8 @@ TEST(ForkServer, ErrorsAreNamed) {
 
 int main(int argc, char** argv) {
   if (tubo_entry_register("echo", EchoEntry, nullptr) != TUBO_OK ||
-      tubo_entry_register("args", ArgsEntry, nullptr) != TUBO_OK) {
+      tubo_entry_register("args", ArgsEntry, nullptr) != TUBO_OK ||
+      tubo_entry_register("sleep", SleepEntry, nullptr) != TUBO_OK) {
     return 98;
   }
   tubo_run_entry_if_requested(argc, argv);

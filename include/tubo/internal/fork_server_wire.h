@@ -80,11 +80,13 @@ bool DecodeReply(std::string_view data, ForkServerReply* reply);
 // retried). Returns 0 or errno (EPIPE: the peer is gone).
 int SendWithFds(int sock, std::string_view data, const int* fds, size_t count);
 
-// Receives one message of at most `max` bytes into `*data` and the
+// Receives one message of at most `size` bytes into `buf` and the
 // descriptors attached to it (close-on-exec, owned by `*fds`; EINTR
 // retried). Returns the size (0 with no descriptor: end of stream) or
 // -errno; -EMSGSIZE for a message or a set of descriptors that was cut.
-ssize_t RecvWithFds(int sock, size_t max, std::string* data, std::vector<OwnedFd>* fds);
+// Writes only the bytes received: after a fork every page the server writes
+// costs it a copy, so its buffer is not cleared for each message.
+ssize_t RecvWithFds(int sock, char* buf, size_t size, std::vector<OwnedFd>* fds);
 
 }  // namespace internal
 }  // namespace tubo
