@@ -37,6 +37,12 @@
 /// the stop sequence and `Detach` behave as for any child; `getppid()` in the
 /// worker is this process.
 ///
+/// **How the worker ends.** When the entry returns, the worker flushes C
+/// stdio and the C++ standard streams and leaves with `_exit(return value)`,
+/// as a `Fork` worker does (and a CPython `forkserver` child): atexit handlers
+/// and static destructors do not run in it. An exception escaping the entry
+/// prints its message on stderr and exits 1.
+///
 /// **What the worker inherits.** Its memory image is the server's: the
 /// binary after static initialisation and `main` up to
 /// `RunEntryIfRequested`, nothing this process did later. Its environment

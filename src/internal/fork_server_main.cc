@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,8 +62,6 @@ struct WorkerPlan {
   int report_fd;             // >= 3 + n
   pid_t parent;
   char** envp;  // the worker's environment, TUBO_CHANNELS included
-  char** argv;  // argv[0], --tubo-entry=<entry>, the arguments
-  int argc;
 };
 
 [[noreturn]] void FailSetup(int report_fd, const char* stage, int error) {
@@ -123,10 +122,15 @@ int WorkerMain(void* arg) {
   (void)!::write(report_fd, &ok, sizeof(ok));
   ::close(report_fd);
 
-  // The same dispatch as a self worker's main: runs the entry, exits with
-  // its return value (std::exit, so stdio is flushed).
-  RunEntryIfRequested(plan.argc, plan.argv);
-  ::_exit(2);  // not reached: the entry was checked before the clone
+  // As a fork worker (and a CPython forkserver child) leaves: stdio
+  // flushed, then _exit, so no atexit handler or static destructor of the
+  // server's image runs here (each page they wrote would be one more copy).
+  const int code = RunEntry(q.entry, q.args);
+  std::cout.flush();
+  std::cerr.flush();
+  std::clog.flush();
+  std::fflush(nullptr);
+  ::_exit(code & 0xff);
 }
 
 // The server's end of a reply.
@@ -201,14 +205,6 @@ pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   plan.envp = envp.data();
-  std::string flag = absl::StrCat(kEntryFlag, request.entry);
-  std::vector<char*> argv;
-  argv.push_back(program_invocation_name);
-  argv.push_back(flag.data());
-  for (const std::string& a : request.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  plan.argv = argv.data();
-  plan.argc = static_cast<int>(argv.size() - 1);
 
   constexpr size_t kStackReserve = 64 * 1024;
   char* reserve = static_cast<char*>(__builtin_alloca(kStackReserve));
