@@ -35,6 +35,7 @@ struct ForkServerState {
   std::mutex mu;
   Process server;  // empty when no server runs
   OwnedFd control;
+  uint32_t seq = 0;  // of the last request sent
 };
 
 namespace {
@@ -250,7 +251,7 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
         absl::StrCat(fds.size(), " descriptors to hand over; a fork server takes at most ",
                      internal::kForkServerMaxFds)));
   }
-  const std::string data = internal::EncodeRequest(q);
+  std::string data = internal::EncodeRequest(q);  // its sequence number is set below
   if (data.size() > internal::kForkServerMaxRequest) {
     return fail(absl::InvalidArgumentError(
         absl::StrCat("the command takes ", data.size(), " bytes; a fork server takes at most ",
@@ -259,6 +260,9 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
 
   internal::ForkServerState& s = *state_;
   std::lock_guard<std::mutex> lock(s.mu);
+  q.seq = ++s.seq;
+  if (q.seq == 0) q.seq = ++s.seq;  // 0 answers a request the server could not read
+  internal::SetRequestSeq(q.seq, &data);
   // A server that died while idle is replaced before the request is sent,
   // or when the send finds its socket closed (nothing was delivered then,
   // so sending again cannot start the worker twice).
@@ -274,21 +278,28 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
       return fail(internal::ServerError(err, "send the request"));
     }
   }
-  char reply_data[4096];
-  std::vector<OwnedFd> reply_fds;
-  const ssize_t n =
-      internal::RecvWithFds(s.control.get(), reply_data, sizeof(reply_data), &reply_fds);
+  // The reply comes from the worker itself or from the server; a second,
+  // late reply to an earlier request is dropped (see fork_server_wire.h).
   internal::ForkServerReply reply;
-  if (n <= 0 ||
-      !internal::DecodeReply(std::string_view(reply_data, static_cast<size_t>(n)), &reply) ||
-      reply_fds.size() > 1 || (reply.pid > 0) != (reply_fds.size() == 1)) {
-    internal::DropServer(s);
-    if (n == 0) {
-      return fail(absl::UnavailableError(
-          "fork server: the server ended before replying (the worker may have started "
-          "without an owner; it is not started again; the next spawn starts a new server)"));
+  std::vector<OwnedFd> reply_fds;
+  for (;;) {
+    char reply_data[4096];
+    reply_fds.clear();
+    const ssize_t n =
+        internal::RecvWithFds(s.control.get(), reply_data, sizeof(reply_data), &reply_fds);
+    if (n <= 0 ||
+        !internal::DecodeReply(std::string_view(reply_data, static_cast<size_t>(n)), &reply) ||
+        reply_fds.size() > 1 || (reply.pid > 0) != (reply_fds.size() == 1)) {
+      internal::DropServer(s);
+      if (n == 0) {
+        return fail(absl::UnavailableError(
+            "fork server: the server ended before replying (the worker may have started "
+            "without an owner; it is not started again; the next spawn starts a new server)"));
+      }
+      return fail(
+          internal::ServerError(n < 0 ? static_cast<int>(-n) : EPROTO, "receive the reply"));
     }
-    return fail(internal::ServerError(n < 0 ? static_cast<int>(-n) : EPROTO, "receive the reply"));
+    if (reply.seq == q.seq || reply.seq == 0) break;
   }
   if (reply.pid <= 0) return fail(internal::ServerError(reply.error, reply.message));
   absl::StatusOr<Process> worker =

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,6 +61,7 @@ struct WorkerPlan {
   std::vector<int> sources;  // stdio (kFd, in stream order), then channels; >= 3 + n
   std::vector<int> keep;     // the channel targets 3 .. 3+n-1 and report_fd
   int report_fd;             // >= 3 + n
+  int control_fd;            // the server's socket, >= 3 + n
   pid_t parent;
   char** envp;  // the worker's environment, TUBO_CHANNELS included
 };
@@ -118,9 +120,20 @@ int WorkerMain(void* arg) {
   if (q.cwd && ::chdir(q.cwd->c_str()) != 0) FailSetup(report_fd, "chdir", errno);
   environ = plan.envp;
 
-  SetupReport ok = {};
-  (void)!::write(report_fd, &ok, sizeof(ok));
+  // The worker hands itself over: its own pidfd goes straight to the parent,
+  // then the server hears that it did.
+  const int self = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+  if (self < 0) FailSetup(report_fd, "pidfd_open", errno);
+  char reply[kStartedReplySize];
+  EncodeStartedReply(q.seq, ::getpid(), reply);
+  if (int err = SendWithFds(plan.control_fd, std::string_view(reply, sizeof(reply)), &self, 1)) {
+    FailSetup(report_fd, "send the pidfd", err);
+  }
+  SetupReport sent = {};
+  (void)!::write(report_fd, &sent, sizeof(sent));
   ::close(report_fd);
+  ::close(plan.control_fd);
+  ::close(self);
 
   // As a fork worker (and a CPython forkserver child) leaves: stdio
   // flushed, then _exit, so no atexit handler or static destructor of the
@@ -134,8 +147,9 @@ int WorkerMain(void* arg) {
 }
 
 // The server's end of a reply.
-void Reply(int sock, int error, pid_t pid, const std::string& message, int pidfd) {
+void Reply(int sock, uint32_t seq, int error, pid_t pid, const std::string& message, int pidfd) {
   ForkServerReply reply;
+  reply.seq = seq;
   reply.error = error;
   reply.pid = pid;
   reply.message = message;
@@ -153,7 +167,7 @@ void Reply(int sock, int error, pid_t pid, const std::string& message, int pidfd
 pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector<OwnedFd>& fds,
                    pid_t parent, OwnedFd* report_out, OwnedFd* pidfd_out) {
   if (!HasEntry(request.entry)) {
-    Reply(sock, ENOENT, -1,
+    Reply(sock, request.seq, ENOENT, -1,
           "no entry point of that name is registered in this binary (TUBO_ENTRY, "
           "tubo_entry_register)",
           -1);
@@ -162,7 +176,7 @@ pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector
   size_t expected = request.channels.size();
   for (StdioKind k : request.stdio) expected += k == StdioKind::kFd ? 1 : 0;
   if (fds.size() != expected) {
-    Reply(sock, EINVAL, -1,
+    Reply(sock, request.seq, EINVAL, -1,
           absl::StrCat("fork server: the request carries ", fds.size(),
                        " descriptors where it needs ", expected),
           -1);
@@ -173,7 +187,7 @@ pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector
   const int base = 3 + n;
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) {
-    Reply(sock, errno, -1, "pipe", -1);
+    Reply(sock, request.seq, errno, -1, "pipe", -1);
     return -1;
   }
   OwnedFd report_read = OwnedFd::Adopt(report[0]);
@@ -187,7 +201,7 @@ pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector
   }
   if (!report_write.valid() ||
       std::any_of(high.begin(), high.end(), [](const OwnedFd& fd) { return !fd.valid(); })) {
-    Reply(sock, errno, -1, "dup", -1);
+    Reply(sock, request.seq, errno, -1, "dup", -1);
     return -1;
   }
   std::vector<ChannelSpec> specs;
@@ -196,6 +210,13 @@ pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector
     specs.push_back(ChannelSpec{request.channels[j].first, 3 + j, request.channels[j].second});
   }
   plan.keep.push_back(report_write.get());
+  OwnedFd control = OwnedFd::Adopt(::fcntl(sock, F_DUPFD_CLOEXEC, base));
+  if (!control.valid()) {
+    Reply(sock, request.seq, errno, -1, "dup", -1);
+    return -1;
+  }
+  plan.keep.push_back(control.get());
+  plan.control_fd = control.get();
   plan.request = &request;
   plan.report_fd = report_write.get();
   plan.parent = parent;
@@ -215,7 +236,7 @@ pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector
   // CLONE_PARENT the kernel gives the worker the server's own (SIGCHLD).
   const pid_t pid = ::clone(WorkerMain, stack, CLONE_PARENT | CLONE_PIDFD, &plan, &pidfd);
   if (pid < 0) {
-    Reply(sock, errno, -1, "clone", -1);
+    Reply(sock, request.seq, errno, -1, "clone", -1);
     return -1;
   }
   *pidfd_out = OwnedFd::Adopt(pidfd);
@@ -223,21 +244,22 @@ pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector
   return pid;
 }
 
-// Waits for the report of worker `pid` and replies, with its pidfd whatever
-// the outcome (a worker that failed is still the parent's child to reap).
-void AwaitWorker(int sock, pid_t pid, OwnedFd report, OwnedFd pidfd) {
+// Waits for the report of worker `pid`: a worker that handed itself over
+// needs nothing more; for one that failed its set-up, or ended before it
+// said, the server replies, with the worker's pidfd (it is still the
+// parent's child to reap).
+void AwaitWorker(int sock, uint32_t seq, pid_t pid, OwnedFd report, OwnedFd pidfd) {
   SetupReport got = {};
   ssize_t r;
   do {
     r = ::read(report.get(), &got, sizeof(got));
   } while (r < 0 && errno == EINTR);
-  if (r == static_cast<ssize_t>(sizeof(got)) && got.error == 0) {
-    Reply(sock, 0, pid, "", pidfd.get());
-  } else if (r == static_cast<ssize_t>(sizeof(got))) {
+  if (r == static_cast<ssize_t>(sizeof(got)) && got.error == 0) return;
+  if (r == static_cast<ssize_t>(sizeof(got))) {
     got.stage[sizeof(got.stage) - 1] = '\0';
-    Reply(sock, got.error, pid, got.stage, pidfd.get());
+    Reply(sock, seq, got.error, pid, got.stage, pidfd.get());
   } else {
-    Reply(sock, ECHILD, pid, "the worker ended during its set-up", pidfd.get());
+    Reply(sock, seq, ECHILD, pid, "the worker ended during its set-up", pidfd.get());
   }
 }
 
@@ -269,14 +291,15 @@ int ServerMain(const std::vector<std::string>&) {
     if (n < 0 && n != -EMSGSIZE) ::_exit(1);
     ForkServerRequest request;
     if (n < 0 || !DecodeRequest(std::string_view(buf.get(), static_cast<size_t>(n)), &request)) {
-      Reply(sock, EINVAL, -1, "fork server: malformed request", -1);
+      Reply(sock, request.seq, EINVAL, -1, "fork server: malformed request", -1);
       continue;
     }
     OwnedFd report, pidfd;
     const pid_t pid = CreateWorker(sock, request, fds, parent, &report, &pidfd);
+    const uint32_t seq = request.seq;
     fds.clear();  // the worker has its copies
     request = ForkServerRequest();
-    if (pid > 0) AwaitWorker(sock, pid, std::move(report), std::move(pidfd));
+    if (pid > 0) AwaitWorker(sock, seq, pid, std::move(report), std::move(pidfd));
   }
 }
 

@@ -84,6 +84,7 @@ bool DecodeHello(std::string_view data) {
 std::string EncodeRequest(const ForkServerRequest& q) {
   Writer w;
   w.U32(kForkServerMagic);
+  w.U32(q.seq);
   w.U32((q.clear_env ? kClearEnv : 0u) | (q.cwd ? kHasCwd : 0u) |
         (q.die_with_parent ? kDieWithParent : 0u) | (q.new_process_group ? kNewProcessGroup : 0u));
   w.Str(q.entry);
@@ -108,10 +109,16 @@ std::string EncodeRequest(const ForkServerRequest& q) {
   return w.Take();
 }
 
+void SetRequestSeq(uint32_t seq, std::string* encoded) {
+  std::memcpy(encoded->data() + sizeof(kForkServerMagic), &seq, sizeof(seq));
+}
+
 bool DecodeRequest(std::string_view data, ForkServerRequest* q) {
   Reader r(data);
   uint32_t flags = 0, count = 0;
-  if (!r.Magic() || !r.U32(&flags) || !r.Str(&q->entry) || !r.U32(&count)) return false;
+  if (!r.Magic() || !r.U32(&q->seq) || !r.U32(&flags) || !r.Str(&q->entry) || !r.U32(&count)) {
+    return false;
+  }
   q->clear_env = (flags & kClearEnv) != 0;
   q->die_with_parent = (flags & kDieWithParent) != 0;
   q->new_process_group = (flags & kNewProcessGroup) != 0;
@@ -156,6 +163,7 @@ bool DecodeRequest(std::string_view data, ForkServerRequest* q) {
 std::string EncodeReply(const ForkServerReply& reply) {
   Writer w;
   w.U32(kForkServerMagic);
+  w.U32(reply.seq);
   w.I32(reply.error);
   w.I32(reply.pid);
   w.Str(reply.message);
@@ -164,8 +172,14 @@ std::string EncodeReply(const ForkServerReply& reply) {
 
 bool DecodeReply(std::string_view data, ForkServerReply* reply) {
   Reader r(data);
-  return r.Magic() && r.I32(&reply->error) && r.I32(&reply->pid) && r.Str(&reply->message) &&
-         r.Done();
+  return r.Magic() && r.U32(&reply->seq) && r.I32(&reply->error) && r.I32(&reply->pid) &&
+         r.Str(&reply->message) && r.Done();
+}
+
+void EncodeStartedReply(uint32_t seq, int32_t pid, char (&out)[kStartedReplySize]) {
+  const uint32_t words[5] = {kForkServerMagic, seq, 0, static_cast<uint32_t>(pid), 0};
+  static_assert(sizeof(words) == kStartedReplySize, "magic, seq, errno, pid, empty message");
+  std::memcpy(out, words, sizeof(words));
 }
 
 int SendWithFds(int sock, std::string_view data, const int* fds, size_t count) {

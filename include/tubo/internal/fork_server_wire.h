@@ -10,9 +10,15 @@
 //           working directory, the three stdio choices, the channels (name,
 //           mode); descriptors: the stdio descriptors (kFd, in stream
 //           order), then the channels in order
-//   reply   server -> parent: magic, errno (0: started), pid, message (the
-//           stage that failed); descriptor: the worker's pidfd whenever a
-//           worker was created, failed or not (the parent reaps it)
+//   reply   worker or server -> parent: magic, the request's sequence
+//           number, errno (0: started), pid, message (the stage that
+//           failed); descriptor: the worker's pidfd whenever a worker was
+//           created, failed or not (the parent reaps it). A worker that set
+//           itself up sends its own reply (one hop less); the server replies
+//           for a request that created no worker, for a worker that failed
+//           its set-up, and for one that ended before it said whether it
+//           replied, which can then be a second reply: the parent drops a
+//           reply whose sequence number is not its request's.
 #ifndef TUBO_INTERNAL_FORK_SERVER_WIRE_H_
 #define TUBO_INTERNAL_FORK_SERVER_WIRE_H_
 
@@ -50,6 +56,7 @@ inline constexpr size_t kForkServerMaxFds = 253;
 enum class StdioKind : uint8_t { kInherit = 0, kNull = 1, kFile = 2, kFd = 3 };
 
 struct ForkServerRequest {
+  uint32_t seq = 0;
   std::string entry;
   std::vector<std::string> args;
   bool clear_env = false;
@@ -63,6 +70,7 @@ struct ForkServerRequest {
 };
 
 struct ForkServerReply {
+  uint32_t seq = 0;
   int32_t error = 0;  // errno of the failed stage, 0 if the worker started
   int32_t pid = -1;   // the worker's pid, -1 if none was created
   std::string message;
@@ -71,10 +79,16 @@ struct ForkServerReply {
 std::string EncodeHello();
 bool DecodeHello(std::string_view data);
 std::string EncodeRequest(const ForkServerRequest& request);
+// Sets the sequence number of an encoded request.
+void SetRequestSeq(uint32_t seq, std::string* encoded);
 // False if `data` is not a well-formed request.
 bool DecodeRequest(std::string_view data, ForkServerRequest* request);
 std::string EncodeReply(const ForkServerReply& reply);
 bool DecodeReply(std::string_view data, ForkServerReply* reply);
+// The reply of a worker that started (no message), encoded into `out`
+// without allocating: the worker sends it.
+inline constexpr size_t kStartedReplySize = 20;
+void EncodeStartedReply(uint32_t seq, int32_t pid, char (&out)[kStartedReplySize]);
 
 // Sends `data` as one message with `fds` attached (MSG_NOSIGNAL; EINTR
 // retried). Returns 0 or errno (EPIPE: the peer is gone).
