@@ -30,12 +30,15 @@
 /// It holds one end of a `SOCK_SEQPACKET` socket pair. `Spawn` sends it the
 /// command and the worker's descriptors (`SCM_RIGHTS`); the server creates
 /// the worker with `clone(CLONE_PARENT | CLONE_PIDFD)`, so the worker is a
-/// child of *this* process, not of the server, waits for the worker to
-/// report that its descriptors, streams, directory and environment are in
-/// place, and sends the worker's pidfd back. `Spawn` returns a `Process`
-/// that owns the worker through that pidfd: `Wait`, the exit status, signals,
-/// the stop sequence and `Detach` behave as for any child; `getppid()` in the
-/// worker is this process.
+/// child of *this* process, not of the server. The worker puts its
+/// descriptors, streams, directory and environment in place and hands itself
+/// over: it sends a pidfd of its own over the server's socket, then runs the
+/// entry. (A worker that fails its set-up reports the stage to the server,
+/// which replies with the error and the worker's pidfd, so that the failed
+/// worker is reaped.) `Spawn` returns a `Process` that owns the worker
+/// through that pidfd: `Wait`, the exit status, signals, the stop sequence
+/// and `Detach` behave as for any child; `getppid()` in the worker is this
+/// process.
 ///
 /// **How the worker ends.** When the entry returns, the worker flushes C
 /// stdio and the C++ standard streams and leaves with `_exit(return value)`,
@@ -59,7 +62,10 @@
 /// dies, like any self worker. A server that died (killed, crashed) is
 /// noticed by the next `Spawn`, before the request is sent (its pidfd) or
 /// when the send fails, and started again; a `Spawn` never waits on a dead
-/// server.
+/// server (one stopped with SIGSTOP, though, makes it wait until it is
+/// continued). A worker's exit signal is SIGCHLD, as a self worker's: what
+/// `tubo/process.h` says of foreign reapers for exec and self children
+/// holds for it.
 ///
 /// **Thread-safety**: `Spawn` may be called from any number of threads at
 /// once (the requests are sent one at a time). Moving or destroying the
