@@ -263,43 +263,51 @@ absl::StatusOr<Process> ForkServer::Spawn(Command& command) {
   q.seq = ++s.seq;
   if (q.seq == 0) q.seq = ++s.seq;  // 0 answers a request the server could not read
   internal::SetRequestSeq(q.seq, &data);
-  // A server that died while idle is replaced before the request is sent,
-  // or when the send finds its socket closed (nothing was delivered then,
-  // so sending again cannot start the worker twice).
+  // A server that died is replaced, and the request sent again once: before
+  // the request is sent (its pidfd), when the send finds its socket closed,
+  // and when the socket reaches end of stream before a reply. A worker, once
+  // created, hands itself over (or the server does it for a worker that
+  // could not) before the socket can reach end of stream, so then none was
+  // started and sending again cannot start it twice.
+  internal::ForkServerReply reply;
+  std::vector<OwnedFd> reply_fds;
   for (int attempt = 0;; ++attempt) {
     if (!s.control.valid() || !s.server.is_alive()) {
       absl::Status started = internal::StartServer(s);
       if (!started.ok()) return fail(started);
     }
     const int err = internal::SendWithFds(s.control.get(), data, fds.data(), fds.size());
-    if (err == 0) break;
-    internal::DropServer(s);
-    if ((err != EPIPE && err != ECONNRESET) || attempt > 0) {
+    if (err != 0) {
+      internal::DropServer(s);
+      if ((err == EPIPE || err == ECONNRESET) && attempt == 0) continue;
       return fail(internal::ServerError(err, "send the request"));
     }
-  }
-  // The reply comes from the worker itself or from the server; a second,
-  // late reply to an earlier request is dropped (see fork_server_wire.h).
-  internal::ForkServerReply reply;
-  std::vector<OwnedFd> reply_fds;
-  for (;;) {
-    char reply_data[4096];
-    reply_fds.clear();
-    const ssize_t n =
-        internal::RecvWithFds(s.control.get(), reply_data, sizeof(reply_data), &reply_fds);
-    if (n <= 0 ||
-        !internal::DecodeReply(std::string_view(reply_data, static_cast<size_t>(n)), &reply) ||
-        reply_fds.size() > 1 || (reply.pid > 0) != (reply_fds.size() == 1)) {
-      internal::DropServer(s);
-      if (n == 0) {
-        return fail(absl::UnavailableError(
-            "fork server: the server ended before replying (the worker may have started "
-            "without an owner; it is not started again; the next spawn starts a new server)"));
+    // The reply comes from the worker itself or from the server; a second,
+    // late reply to an earlier request is dropped (see fork_server_wire.h).
+    ssize_t n;
+    for (;;) {
+      char reply_data[4096];
+      reply_fds.clear();
+      n = internal::RecvWithFds(s.control.get(), reply_data, sizeof(reply_data), &reply_fds);
+      if (n <= 0) break;
+      if (!internal::DecodeReply(std::string_view(reply_data, static_cast<size_t>(n)), &reply) ||
+          reply_fds.size() > 1 || (reply.pid > 0) != (reply_fds.size() == 1)) {
+        internal::DropServer(s);
+        return fail(internal::ServerError(EPROTO, "receive the reply"));
       }
-      return fail(
-          internal::ServerError(n < 0 ? static_cast<int>(-n) : EPROTO, "receive the reply"));
+      if (reply.seq == q.seq || reply.seq == 0) break;
     }
-    if (reply.seq == q.seq || reply.seq == 0) break;
+    if (n > 0) break;
+    internal::DropServer(s);
+    // ECONNRESET: the server ended with the request still unread.
+    const bool ended = n == 0 || n == -ECONNRESET;
+    if (ended && attempt == 0) continue;
+    if (ended) {
+      return fail(absl::UnavailableError(
+          "fork server: the server ended twice before it started the worker (the next spawn "
+          "starts a new server)"));
+    }
+    return fail(internal::ServerError(static_cast<int>(-n), "receive the reply"));
   }
   if (reply.pid <= 0) return fail(internal::ServerError(reply.error, reply.message));
   absl::StatusOr<Process> worker =

@@ -60,10 +60,10 @@
 /// leaves as soon as its `ForkServer` is destroyed. A worker created with
 /// `Command::DieWithParent` (the default) gets SIGKILL when this process
 /// dies, like any self worker. A server that died (killed, crashed) is
-/// noticed by the next `Spawn`, before the request is sent (its pidfd) or
-/// when the send fails, and started again; a `Spawn` never waits on a dead
-/// server (one stopped with SIGSTOP, though, makes it wait until it is
-/// continued). A worker's exit signal is SIGCHLD, as a self worker's: what
+/// noticed by the next `Spawn`, before the request is sent (its pidfd), when
+/// the send fails or when its socket closes before a reply, and started
+/// again; a `Spawn` never waits on a dead server (one stopped with SIGSTOP, though, makes it wait
+/// until it is continued). A worker's exit signal is SIGCHLD, as a self worker's: what
 /// `tubo/process.h` says of foreign reapers for exec and self children
 /// holds for it.
 ///
@@ -140,9 +140,10 @@ class ForkServer {
   /// cannot be handed over, an unknown entry, `open stdout`, `chdir`, ...),
   /// more than 253 descriptors or a command larger than 128 KiB, `clone` in
   /// the server, a server that cannot be (re)started (see `Start`), and a
-  /// server that died while handling this very request (the worker may then
-  /// have started without an owner: it is not started again; the next
-  /// `Spawn` starts a new server). `Error::kClosed` for a moved-from handle.
+  /// server that died twice while handling this very request, before it
+  /// created the worker (a server that dies once is started again and the
+  /// request sent again: no worker can start twice). `Error::kClosed` for a
+  /// moved-from handle.
   absl::StatusOr<Process> Spawn(Command& command);
   /// `Spawn` of a temporary command (`Spawn(Command::Self("name"))`).
   absl::StatusOr<Process> Spawn(Command&& command) { return Spawn(command); }

@@ -9,14 +9,18 @@
 // ForkServer), so that process reaps it through the pidfd it is sent, and
 // its exit signal is the server's own, SIGCHLD, as for any self worker. The
 // worker arranges its descriptors, streams, directory and environment, then
-// reports on a pipe; the server waits for that report (a failed stage is a
-// spawn error naming it, as for Command) and replies with the pidfd, which
-// goes back whatever the outcome: a worker that failed its set-up is still
-// the parent's child to reap.
+// hands itself over: it sends a pidfd of its own and its outcome (started,
+// or the stage that failed, a spawn error naming it as for Command) straight
+// to the parent over the server's socket, and tells the server it did. The
+// server replies itself, with the pidfd it got from the clone, only for a
+// worker that could not (it ended first, or found no descriptor for a
+// pidfd): a worker that failed is still the parent's child to reap, so the
+// parent always gets its pidfd.
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,11 +70,33 @@ struct WorkerPlan {
   char** envp;  // the worker's environment, TUBO_CHANNELS included
 };
 
-[[noreturn]] void FailSetup(int report_fd, const char* stage, int error) {
-  SetupReport report = {};
-  report.error = error != 0 ? error : EIO;
-  std::snprintf(report.stage, sizeof(report.stage), "%s", stage);
-  (void)!::write(report_fd, &report, sizeof(report));
+// The worker hands itself over to the parent: a pidfd of its own and its
+// outcome go straight over the server's socket, then the server hears that
+// it did (a record with errno 0). False if it could not (no pidfd, the send
+// failed): then the server must reply for it.
+bool HandOver(const WorkerPlan& plan, int error, const char* stage) {
+  const int self = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+  if (self < 0) return false;
+  char reply[kWorkerReplySize];
+  const size_t size = EncodeWorkerReply(plan.request->seq, error, ::getpid(), stage, reply);
+  const int err = SendWithFds(plan.control_fd, std::string_view(reply, size), &self, 1);
+  ::close(self);
+  if (err != 0) return false;
+  SetupReport sent = {};
+  (void)!::send(plan.report_fd, &sent, sizeof(sent), MSG_NOSIGNAL);
+  return true;
+}
+
+// A stage of the set-up failed: the parent hears it from the worker, or
+// else from the server; the worker leaves with 127.
+[[noreturn]] void FailSetup(const WorkerPlan& plan, const char* stage, int error) {
+  if (error == 0) error = EIO;
+  if (!HandOver(plan, error, stage)) {
+    SetupReport report = {};
+    report.error = error;
+    std::snprintf(report.stage, sizeof(report.stage), "%s", stage);
+    (void)!::send(plan.report_fd, &report, sizeof(report), MSG_NOSIGNAL);
+  }
   ::_exit(127);
 }
 
@@ -86,7 +112,7 @@ int WorkerMain(void* arg) {
     // signal then, so the worker leaves as if it had been sent.
     if (::getppid() != plan.parent) ::kill(::getpid(), SIGKILL);
   }
-  if (q.new_process_group && ::setpgid(0, 0) != 0) FailSetup(report_fd, "setpgid", errno);
+  if (q.new_process_group && ::setpgid(0, 0) != 0) FailSetup(plan, "setpgid", errno);
 
   // Every source is above the channel targets 3 .. 3+n-1, so no dup2 below
   // overwrites a source still needed.
@@ -109,31 +135,22 @@ int WorkerMain(void* arg) {
         fd = plan.sources[next++];
         break;
     }
-    if (fd < 0) FailSetup(report_fd, kOpenStage[i], errno);
-    if (::dup2(fd, i) < 0) FailSetup(report_fd, "dup2", errno);
+    if (fd < 0) FailSetup(plan, kOpenStage[i], errno);
+    if (::dup2(fd, i) < 0) FailSetup(plan, "dup2", errno);
   }
   const int n = static_cast<int>(q.channels.size());
   for (int j = 0; j < n; ++j) {
-    if (::dup2(plan.sources[next + j], 3 + j) < 0) FailSetup(report_fd, "dup2", errno);
+    if (::dup2(plan.sources[next + j], 3 + j) < 0) FailSetup(plan, "dup2", errno);
   }
-  if (int err = CloseFdsExcept(plan.keep)) FailSetup(report_fd, "close descriptors", err);
-  if (q.cwd && ::chdir(q.cwd->c_str()) != 0) FailSetup(report_fd, "chdir", errno);
+  if (int err = CloseFdsExcept(plan.keep)) FailSetup(plan, "close descriptors", err);
+  if (q.cwd && ::chdir(q.cwd->c_str()) != 0) FailSetup(plan, "chdir", errno);
   environ = plan.envp;
 
-  // The worker hands itself over: its own pidfd goes straight to the parent,
-  // then the server hears that it did.
-  const int self = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
-  if (self < 0) FailSetup(report_fd, "pidfd_open", errno);
-  char reply[kStartedReplySize];
-  EncodeStartedReply(q.seq, ::getpid(), reply);
-  if (int err = SendWithFds(plan.control_fd, std::string_view(reply, sizeof(reply)), &self, 1)) {
-    FailSetup(report_fd, "send the pidfd", err);
+  if (!HandOver(plan, 0, "")) {
+    FailSetup(plan, "hand the worker over", errno != 0 ? errno : EIO);
   }
-  SetupReport sent = {};
-  (void)!::write(report_fd, &sent, sizeof(sent));
   ::close(report_fd);
   ::close(plan.control_fd);
-  ::close(self);
 
   // As a fork worker (and a CPython forkserver child) leaves: stdio
   // flushed, then _exit, so no atexit handler or static destructor of the
@@ -186,8 +203,10 @@ pid_t CreateWorker(int sock, const ForkServerRequest& request, const std::vector
   const int n = static_cast<int>(request.channels.size());
   const int base = 3 + n;
   int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) {
-    Reply(sock, request.seq, errno, -1, "pipe", -1);
+  // A socket pair, not a pipe: the worker's report must not kill it with
+  // SIGPIPE when the server is gone (MSG_NOSIGNAL).
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report) != 0) {
+    Reply(sock, request.seq, errno, -1, "socketpair", -1);
     return -1;
   }
   OwnedFd report_read = OwnedFd::Adopt(report[0]);

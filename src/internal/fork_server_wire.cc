@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -176,10 +177,15 @@ bool DecodeReply(std::string_view data, ForkServerReply* reply) {
          r.Str(&reply->message) && r.Done();
 }
 
-void EncodeStartedReply(uint32_t seq, int32_t pid, char (&out)[kStartedReplySize]) {
-  const uint32_t words[5] = {kForkServerMagic, seq, 0, static_cast<uint32_t>(pid), 0};
-  static_assert(sizeof(words) == kStartedReplySize, "magic, seq, errno, pid, empty message");
-  std::memcpy(out, words, sizeof(words));
+size_t EncodeWorkerReply(uint32_t seq, int32_t error, int32_t pid, const char* stage,
+                         char (&out)[kWorkerReplySize]) {
+  constexpr size_t kHeader = 5 * sizeof(uint32_t);  // magic, seq, errno, pid, message length
+  const size_t len = std::min(std::strlen(stage), kWorkerReplySize - kHeader);
+  const uint32_t words[5] = {kForkServerMagic, seq, static_cast<uint32_t>(error),
+                             static_cast<uint32_t>(pid), static_cast<uint32_t>(len)};
+  std::memcpy(out, words, kHeader);
+  std::memcpy(out + kHeader, stage, len);
+  return kHeader + len;
 }
 
 int SendWithFds(int sock, std::string_view data, const int* fds, size_t count) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -195,6 +196,51 @@ TEST(ForkServer, AKilledServerIsReplacedByTheNextSpawn) {
     EXPECT_NE(server.server_pid(), old);
     EXPECT_GT(server.server_pid(), 0);
   }
+}
+
+// A server killed at any moment, also in the middle of a request: every
+// Spawn returns (a worker, or an error naming the server), none hangs, and
+// every worker started is owned and reaped.
+TEST(ForkServer, KillingTheServerAtAnyMomentNeverHangsASpawn) {
+  ASSERT_TRUE(tubo::testing::HasNoChildren());
+  auto owned = std::make_unique<ForkServer>();
+  ForkServer& server = *owned;
+  std::atomic<bool> done{false};
+  std::thread killer([&] {
+    while (!done.load()) {
+      const pid_t pid = server.server_pid();
+      if (pid > 0) ::kill(pid, SIGKILL);
+      absl::SleepFor(absl::Microseconds(700));
+    }
+  });
+  int started = 0, failed = 0;
+  std::string first_error;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  for (int i = 0; i < 300 && absl::Now() < deadline; ++i) {
+    absl::StatusOr<tubo::Process> p = server.Spawn(Command::Self("exit_with").Arg("4"));
+    if (p.ok()) {
+      absl::StatusOr<tubo::ExitStatus> st = p->Wait();
+      ASSERT_TRUE(st.ok()) << st.status();
+      // A worker may be killed by nobody: it exits 4.
+      EXPECT_EQ(st->ToString(), "exited(4)");
+      ++started;
+    } else {
+      EXPECT_EQ(tubo::ErrorOf(p.status()), tubo::Error::kSpawn) << p.status();
+      EXPECT_TRUE(tubo_test::MessageHas(p.status(), "fork server")) << p.status();
+      if (failed++ == 0) first_error = p.status().ToString();
+    }
+  }
+  done = true;
+  killer.join();
+  std::printf("%d started, %d failed with the server killed every 0.7 ms (first: %s)\n", started,
+              failed, first_error.c_str());
+  EXPECT_GT(started, 0);
+  // Once the killing stops, the next spawn works.
+  absl::StatusOr<tubo::Process> p = server.Spawn(Command::Self("exit_with").Arg("0"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->Wait()->success());
+  owned.reset();
+  EXPECT_TRUE(tubo::testing::HasNoChildren()) << "a worker was left without an owner";
 }
 
 TEST(ForkServer, SpawnsFromManyThreadsInABigParent) {

@@ -85,10 +85,11 @@ void SetRequestSeq(uint32_t seq, std::string* encoded);
 bool DecodeRequest(std::string_view data, ForkServerRequest* request);
 std::string EncodeReply(const ForkServerReply& reply);
 bool DecodeReply(std::string_view data, ForkServerReply* reply);
-// The reply of a worker that started (no message), encoded into `out`
-// without allocating: the worker sends it.
-inline constexpr size_t kStartedReplySize = 20;
-void EncodeStartedReply(uint32_t seq, int32_t pid, char (&out)[kStartedReplySize]);
+// A worker's own reply (errno 0: started; else the stage that failed, cut
+// to fit), encoded into `out` without allocating. Returns its size.
+inline constexpr size_t kWorkerReplySize = 64;
+size_t EncodeWorkerReply(uint32_t seq, int32_t error, int32_t pid, const char* stage,
+                         char (&out)[kWorkerReplySize]);
 
 // Sends `data` as one message with `fds` attached (MSG_NOSIGNAL; EINTR
 // retried). Returns 0 or errno (EPIPE: the peer is gone).
