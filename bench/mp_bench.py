@@ -17,6 +17,9 @@ Output: "py.<workload>.<metric> value unit" lines.
   spawn.mp_<method>   ctx.Process(target=noop).start(); .join(), for fork,
                 spawn and forkserver (warm-up runs excluded, so the forkserver's
                 own start is not counted)
+  spawn.mp_<method>_ready   for spawn and forkserver: start until the
+                worker's first message (1 byte through a Pipe(duplex=False)),
+                then join: tubo_bench's self_ready and forkserver_ready
   rt.<S>        the baseline of the "abi" section's Python goal: two os.pipe()s
                 wrapped in multiprocessing.connection.Connection; the parent
                 send_bytes() an S-byte message to bench/echo_peer (raw C,
@@ -232,6 +235,10 @@ def noop():
     pass
 
 
+def ready(w):
+    w.send_bytes(b"!")
+
+
 def timed_runs(name, fn, runs, cap_s, warm=3):
     for _ in range(warm):
         fn()
@@ -259,6 +266,21 @@ def spawn_bench(runs, cap_s):
             if p.exitcode != 0:
                 raise SystemExit(f"child failed ({ctx.get_start_method()})")
         timed_runs(f"py.spawn.mp_{method}", one, runs, cap_s)
+    for method in ("spawn", "forkserver"):
+        ctx = mp.get_context(method)
+
+        def one_ready(ctx=ctx):
+            r, w = ctx.Pipe(duplex=False)
+            p = ctx.Process(target=ready, args=(w,))
+            p.start()
+            w.close()
+            if r.recv_bytes() != b"!":
+                raise SystemExit(f"no ready message ({ctx.get_start_method()})")
+            r.close()
+            p.join()
+            if p.exitcode != 0:
+                raise SystemExit(f"child failed ({ctx.get_start_method()})")
+        timed_runs(f"py.spawn.mp_{method}_ready", one_ready, runs, cap_s)
 
 
 # ----------------------------------------------------------------------- mem

@@ -146,6 +146,22 @@ def goals(D):
     rows.append(("self worker until its first message p50",
                  "≥ 50× faster than CPython Process(spawn)",
                  "py.spawn.mp_spawn.p50", "lib.spawn.self_ready.p50", ">=", 50.0))
+    rows.append(("fork-server worker until its first message p50",
+                 "≤ 1.5× raw fork + _exit + waitpid",
+                 "lib.spawn.forkserver_ready.p50", "c.spawn.fork_exit.p50", "<=", 1.5))
+    rows.append(("fork-server worker until its first message p50",
+                 "≥ 50× faster than CPython Process(spawn), start until first message",
+                 "py.spawn.mp_spawn_ready.p50", "lib.spawn.forkserver_ready.p50", ">=", 50.0))
+    rows.append(("fork-server worker until its first message p50",
+                 "≥ 10× faster than CPython Process(forkserver), start until first message",
+                 "py.spawn.mp_forkserver_ready.p50", "lib.spawn.forkserver_ready.p50", ">=", 10.0))
+    rows.append(("fork-server worker, 256 MiB parent", "flat: ≤ 1.1× tubo's small-parent figure",
+                 "lib.spawn.forkserver_ready_rss256M.p50", "lib.spawn.forkserver_ready.p50",
+                 "<=", 1.1))
+    rows.append(("fork-server worker, 16 more threads in the parent",
+                 "flat: ≤ 1.1× tubo's small-parent figure",
+                 "lib.spawn.forkserver_ready_threads16.p50", "lib.spawn.forkserver_ready.p50",
+                 "<=", 1.1))
     rows.append(("one wait over 1024 ends, one ready p50", "≤ 1.5× the cost with 1 end",
                  "lib.wait.N1024.p50", "lib.wait.N1.p50", "<=", 1.5))
     for s in ("1MiB", "16MiB", "128MiB"):
@@ -279,6 +295,11 @@ def workloads_table(D, p):
         "lib.spawn.raw_fork_exit.p50", "c.spawn.fork_exit.p50", None)
     row("self worker to first message (py: Process(forkserver))", "p50",
         "lib.spawn.self_ready.p50", None, "py.spawn.mp_forkserver.p50")
+    for sfx, lab in (("", ""), ("_rss256M", ", 256 MiB parent"), ("_threads16", ", 16 more threads")):
+        row(f"fork-server worker to first message{lab} (C: fork+_exit+waitpid; "
+            "py: Process(forkserver) to first message)", "p50",
+            f"lib.spawn.forkserver_ready{sfx}.p50", "c.spawn.fork_exit.p50",
+            "py.spawn.mp_forkserver_ready.p50" if not sfx else None)
     for n in (1, 64, 1024):
         row(f"one wait over {n} ends, one ready (C: epoll_wait)", "p50", f"lib.wait.N{n}.p50",
             f"c.wait.N{n}.p50", None)

@@ -19,7 +19,11 @@
 //   spawn.raw_fork_exit  control: fork + _exit + waitpid from this process
 //   spawn.self_ready  tubo::Command::Self("ready") with a channel; Recv of the
 //                     worker's first message, then Wait
-//                     (each also _rss256M: 256 MiB of touched 4 KiB pages in the parent)
+//   spawn.forkserver_ready  the same entry started by a tubo::ForkServer (the
+//                     server started once, before the runs); Recv of the
+//                     worker's first message, then Wait
+//                     (each also _rss256M: 256 MiB of touched 4 KiB pages in the parent;
+//                     forkserver_ready also _threads16: 16 more threads, idle)
 //   wait.N<n>         WaitSet::Wait (zero timeout) over n read ends, one ready
 //   rt.<S>            the round trip of the "abi" section, the C++ API's figure:
 //                     Send of an S-byte message to bench/echo_peer (raw C,
@@ -45,12 +49,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -305,7 +311,15 @@ void RoundTrip(const std::string& peer, size_t size, long iters, long warm) {
 
 // kRawFork is a control, not tubo: fork + _exit + waitpid from this (bigger,
 // C++) process, to tell tubo's own cost from the cost of forking this process.
-enum class How { kForkFn, kExecTrue, kSelfReady, kRawFork };
+enum class How { kForkFn, kExecTrue, kSelfReady, kRawFork, kForkServerReady };
+
+// The fork server of kForkServerReady, started once (its start is not what
+// is measured: like CPython's forkserver, it serves every later start).
+tubo::ForkServer& BenchForkServer() {
+  static tubo::ForkServer* server =
+      new tubo::ForkServer(Check(tubo::ForkServer::Start(), "fork server"));
+  return *server;
+}
 
 void SpawnOnce(How how) {
   tubo::ExitStatus st = tubo::ExitStatus::Exited(0);
@@ -339,6 +353,16 @@ void SpawnOnce(How how) {
       st = Check(p.Wait(), "wait");
       break;
     }
+    case How::kForkServerReady: {
+      tubo::Pipe pipe = Check(tubo::Pipe::Create(), "pipe");
+      tubo::Process p = Check(BenchForkServer().Spawn(tubo::Command::Self("ready").Channel(
+                                  "out", std::move(pipe.writer))),
+                              "fork server spawn");
+      auto m = Check(pipe.reader.Recv(), "recv ready");
+      if (!m || m->view() != "!") Die("fork server", absl::InternalError("no ready message"));
+      st = Check(p.Wait(), "wait");
+      break;
+    }
   }
   if (!st.success()) Die("spawn", absl::InternalError(st.ToString()));
 }
@@ -354,7 +378,7 @@ void SpawnBench(How how, long runs, double cap_s, const std::string& suffix) {
     lat.push_back(t1 - t0);
     if ((t1 - start) / 1e9 > cap_s && i >= 20) break;
   }
-  const char* names[] = {"fork_fn", "exec_true", "self_ready", "raw_fork_exit"};
+  const char* names[] = {"fork_fn", "exec_true", "self_ready", "raw_fork_exit", "forkserver_ready"};
   ReportLatency(std::string("spawn.") + names[static_cast<int>(how)] + suffix, lat);
 }
 
@@ -505,8 +529,21 @@ int main(int argc, char** argv) {
   }
   if (all || what == "spawn") {
     const long runs = Scaled(400, 20);
-    for (How h : {How::kForkFn, How::kRawFork, How::kExecTrue, How::kSelfReady}) {
+    for (How h :
+         {How::kForkFn, How::kRawFork, How::kExecTrue, How::kSelfReady, How::kForkServerReady}) {
       SpawnBench(h, runs, 5.0, "");
+    }
+    {
+      std::atomic<bool> stop{false};
+      std::vector<std::thread> idle;
+      for (int i = 0; i < 16; ++i) {
+        idle.emplace_back([&stop] {
+          while (!stop.load()) ::usleep(20000);
+        });
+      }
+      SpawnBench(How::kForkServerReady, runs, 5.0, "_threads16");
+      stop = true;
+      for (std::thread& t : idle) t.join();
     }
     const size_t big = 256u << 20;
     void* mem = mmap(nullptr, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -514,7 +551,7 @@ int main(int argc, char** argv) {
     madvise(mem, big, MADV_NOHUGEPAGE);  // 4 KiB pages, like a fragmented heap
     std::memset(mem, 1, big);
     const long big_runs = Scaled(100, 20);
-    for (How h : {How::kForkFn, How::kExecTrue, How::kSelfReady}) {
+    for (How h : {How::kForkFn, How::kExecTrue, How::kSelfReady, How::kForkServerReady}) {
       SpawnBench(h, big_runs, 5.0, "_rss256M");
     }
     munmap(mem, big);

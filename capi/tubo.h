@@ -60,6 +60,7 @@
  * - `tubo_command.h`: the exec and self start methods;
  * - `tubo_entry.h`: entry points of the self start method;
  * - `tubo_fork.h`: the fork start method;
+ * - `tubo_fork_server.h`: the fork server start method;
  * - `tubo_pool.h`: the worker pool and its worker side;
  * - `tubo_process.h`: process handles;
  * - `tubo_wait_set.h`: waiting on many ends and processes.
@@ -83,6 +84,7 @@
 #include "tubo_end.h"
 #include "tubo_entry.h"
 #include "tubo_fork.h"
+#include "tubo_fork_server.h"
 #include "tubo_pool.h"
 #include "tubo_process.h"
 #include "tubo_wait_set.h"

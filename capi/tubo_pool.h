@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "tubo_common.h"
+#include "tubo_fork_server.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -125,27 +126,47 @@ int tubo_worker_start_new_fork(tubo_worker_start **out, tubo_pool_fork_fn fn, vo
                                tubo_error **err);
 
 /**
- * @brief Appends the argument `arg` (copied) for each worker (self and exec).
+ * @brief The fork server start method: the entry point `entry`, as for
+ * `tubo_worker_start_new_self`, in a worker forked by a fork server (see
+ * `tubo_fork_server.h`): a worker, a replacement included, starts in a
+ * fraction of a self worker's time. Channels and supervision as for
+ * `tubo_worker_start_new_self`; arguments, environment, working directory
+ * and stderr capture apply too.
+ *
+ * @param out receives the start method (caller frees it).
+ * @param entry the entry's name (copied).
+ * @param server the server to use (borrowed; shared: the start method and
+ *   the pools made with it keep it running after `tubo_fork_server_free`),
+ *   or NULL for a server of the pool's own, started with its first worker.
+ * @param err optional error output.
+ * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL `out` or `entry`),
+ *   `TUBO_E_NO_MEMORY`.
+ */
+int tubo_worker_start_new_fork_server(tubo_worker_start **out, const char *entry,
+                                      tubo_fork_server *server, tubo_error **err);
+
+/**
+ * @brief Appends the argument `arg` (copied) for each worker (self, exec and fork server).
  * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL).
  */
 int tubo_worker_start_arg(tubo_worker_start *s, const char *arg, tubo_error **err);
 
 /**
- * @brief Sets `name=value` (copied) in each worker's environment (self and exec).
+ * @brief Sets `name=value` (copied) in each worker's environment (self, exec and fork server).
  * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL).
  */
 int tubo_worker_start_env_set(tubo_worker_start *s, const char *name, const char *value,
                               tubo_error **err);
 
 /**
- * @brief Runs each worker in the directory `dir` (copied) (self and exec).
+ * @brief Runs each worker in the directory `dir` (copied) (self, exec and fork server).
  * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL).
  */
 int tubo_worker_start_working_directory(tubo_worker_start *s, const char *dir, tubo_error **err);
 
 /**
  * @brief With `capture` nonzero, captures each worker's standard error
- * (self and exec): the pool copies it to this process's standard error as
+ * (self, exec and fork server): the pool copies it to this process's standard error as
  * it arrives and keeps its last 4 KiB, quoted in the error of a worker that
  * died before it was ready. Off by default: workers inherit standard error.
  * @return `TUBO_OK`, `TUBO_E_INVALID_ARGUMENT` (NULL).

@@ -62,6 +62,24 @@ bool RegisterContextEntry(const char* name, ContextEntryFunction fn, void* ctx) 
 
 bool HasEntry(const std::string& name) { return Find(name).has_value(); }
 
+int RunEntry(const std::string& name, const std::vector<std::string>& args) {
+  std::optional<Entry> entry = Find(name);
+  if (!entry) {
+    std::fprintf(stderr, "tubo: no entry point \"%s\" is registered in this binary\n",
+                 name.c_str());
+    return 2;
+  }
+  int code = 1;
+  try {
+    code = entry->fn != nullptr ? entry->fn(args) : entry->context_fn(entry->ctx, name, args);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tubo: entry \"%s\": uncaught exception: %s\n", name.c_str(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "tubo: entry \"%s\": uncaught exception\n", name.c_str());
+  }
+  return code;
+}
+
 }  // namespace internal
 
 bool RegisterEntry(const char* name, EntryFunction fn) {
@@ -81,21 +99,8 @@ void RunEntryIfRequested(int argc, char** argv) {
       std::strncmp(argv[1], kEntryFlag, sizeof(kEntryFlag) - 1) != 0)
     return;
   const std::string name = argv[1] + sizeof(kEntryFlag) - 1;
-  std::optional<Entry> entry = Find(name);
-  if (!entry) {
-    std::fprintf(stderr, "tubo: no entry point \"%s\" is registered in this binary\n",
-                 name.c_str());
-    std::exit(2);
-  }
   std::vector<std::string> args(argv + 2, argv + argc);
-  int code = 1;
-  try {
-    code = entry->fn != nullptr ? entry->fn(args) : entry->context_fn(entry->ctx, name, args);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tubo: entry \"%s\": uncaught exception: %s\n", name.c_str(), e.what());
-  } catch (...) {
-    std::fprintf(stderr, "tubo: entry \"%s\": uncaught exception\n", name.c_str());
-  }
+  const int code = internal::RunEntry(name, args);
   std::exit(code);
 }
 

@@ -6,6 +6,7 @@
 #include "tubo/command.h"
 #include "tubo/error.h"
 #include "tubo/fork.h"
+#include "tubo/fork_server.h"
 #include "tubo/internal/pool_launch.h"
 #include "tubo/pipe.h"
 #include "tubo/pool.h"
@@ -31,6 +32,14 @@ WorkerStart WorkerStart::Fork(std::function<int(ReadEnd tasks, WriteEnd results)
   WorkerStart start;
   start.kind_ = Kind::kFork;
   start.fork_fn_ = std::move(fn);
+  return start;
+}
+
+WorkerStart WorkerStart::ForkServer(std::string entry, std::shared_ptr<tubo::ForkServer> server) {
+  WorkerStart start;
+  start.kind_ = Kind::kForkServer;
+  start.target_ = std::move(entry);
+  start.fork_server_ = server ? std::move(server) : std::make_shared<tubo::ForkServer>();
   return start;
 }
 
@@ -60,6 +69,8 @@ std::string WorkerStart::Describe() const {
       return absl::StrCat("self \"", target_, "\"");
     case Kind::kExec:
       return absl::StrCat("exec \"", target_, "\"");
+    case Kind::kForkServer:
+      return absl::StrCat("fork server \"", target_, "\"");
     case Kind::kFork:
       break;
   }
@@ -118,8 +129,8 @@ absl::StatusOr<LaunchedWorker> LaunchWorker(const WorkerStart& start) {
         options, [&fn](ReadEnd in, WriteEnd out) { return fn(std::move(in), std::move(out)); },
         std::move(tasks->reader), std::move(results->writer));
   } else {
-    Command command = start.kind_ == WorkerStart::Kind::kSelf ? Command::Self(start.target_)
-                                                              : Command(start.target_);
+    Command command = start.kind_ == WorkerStart::Kind::kExec ? Command(start.target_)
+                                                              : Command::Self(start.target_);
     command.Args(start.args_).DieWithParent(true).NewProcessGroup(true);
     for (const auto& [name, value] : start.env_) command.SetEnv(name, value);
     if (start.cwd_) command.WorkingDirectory(*start.cwd_);
@@ -131,7 +142,8 @@ absl::StatusOr<LaunchedWorker> LaunchWorker(const WorkerStart& start) {
     }
     command.Channel("tasks", std::move(tasks->reader));
     command.Channel("results", std::move(results->writer));
-    process = command.Spawn();
+    process = start.kind_ == WorkerStart::Kind::kForkServer ? start.fork_server_->Spawn(command)
+                                                            : command.Spawn();
   }
   if (!process.ok()) return process.status();
   launched.process = std::move(*process);

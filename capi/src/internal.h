@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -44,6 +45,11 @@ struct tubo_command {
 
 struct tubo_process {
   tubo::Process p;
+};
+
+// Shared: a pool start method made with the server keeps it alive.
+struct tubo_fork_server {
+  std::shared_ptr<tubo::ForkServer> server;
 };
 
 struct tubo_wait_set {

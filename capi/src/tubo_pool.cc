@@ -168,6 +168,16 @@ TUBO_EXPORT int tubo_worker_start_new_fork(tubo_worker_start** out, tubo_pool_fo
   });
 }
 
+TUBO_EXPORT int tubo_worker_start_new_fork_server(tubo_worker_start** out, const char* entry,
+                                                  tubo_fork_server* server, tubo_error** err) {
+  return NewStart(out, "tubo_worker_start_new_fork_server", err, [&] {
+    TUBO_REQUIRE(entry, "tubo_worker_start_new_fork_server");
+    *out = new tubo_worker_start{
+        tubo::WorkerStart::ForkServer(entry, server != nullptr ? server->server : nullptr)};
+    return Ok(err);
+  });
+}
+
 TUBO_EXPORT int tubo_worker_start_arg(tubo_worker_start* s, const char* arg, tubo_error** err) {
   return OnStart(s, arg, "tubo_worker_start_arg", "arg", err,
                  [](tubo::WorkerStart& w, const char* v) { w.Arg(v); });

@@ -127,6 +127,7 @@ class Command {
   absl::StatusOr<Process> Spawn();
 
  private:
+  friend class ForkServer;  // reads the command to send it to the server
   struct ChannelEnd {
     std::string name;
     std::string mode;

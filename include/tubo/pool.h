@@ -63,6 +63,7 @@
 
 namespace tubo {
 
+class ForkServer;
 class WorkerStart;
 class Pool;
 
@@ -99,33 +100,44 @@ class WorkerStart {
   /// process can hold a lock (malloc's included) that `fn` takes, or prefer
   /// `Self`. Not available to a process that must never fork (Go).
   static WorkerStart Fork(std::function<int(ReadEnd tasks, WriteEnd results)> fn);
+  /// The fork server start method: the entry point `entry`, as for `Self`,
+  /// in a worker forked by `server` (see `tubo/fork_server.h`), so a worker
+  /// (a replacement included) starts in a fraction of a self worker's time,
+  /// whatever this process's size and threads. With no `server`, the pool
+  /// gets one of its own, started with the first worker and shared by the
+  /// copies of this `WorkerStart`; one server can serve several pools.
+  static WorkerStart ForkServer(std::string entry,
+                                std::shared_ptr<tubo::ForkServer> server = nullptr);
 
-  /// Appends one argument (self and exec).
+  /// Appends one argument (self, exec and fork server).
   WorkerStart& Arg(std::string arg);
-  /// Sets `name=value` in the worker's environment (self and exec).
+  /// Sets `name=value` in the worker's environment (self, exec and fork
+  /// server; for the fork server, over the server's environment).
   WorkerStart& SetEnv(std::string name, std::string value);
-  /// Runs the worker in `dir` (self and exec).
+  /// Runs the worker in `dir` (self, exec and fork server).
   WorkerStart& WorkingDirectory(std::string dir);
-  /// Captures the worker's standard error (self and exec): the pool copies
+  /// Captures the worker's standard error (self, exec and fork server): the pool copies
   /// it to this process's standard error as it arrives and keeps its last
   /// 4 KiB, quoted in the error of a worker that died before it was ready.
   /// Off by default: the worker inherits standard error.
   WorkerStart& CaptureStderr(bool capture = true);
 
-  /// A short description for messages: `self "entry"`, `exec "program"`, `fork`.
+  /// A short description for messages: `self "entry"`, `exec "program"`,
+  /// `fork`, `fork server "entry"`.
   std::string Describe() const;
 
  private:
   friend absl::StatusOr<internal::LaunchedWorker> internal::LaunchWorker(const WorkerStart&);
   friend absl::Status internal::CheckWorkerStart(const WorkerStart&);
-  enum class Kind { kSelf, kExec, kFork };
+  enum class Kind { kSelf, kExec, kFork, kForkServer };
   Kind kind_ = Kind::kExec;
-  std::string target_;  // the entry (self) or the program (exec)
+  std::string target_;  // the entry (self, fork server) or the program (exec)
   std::vector<std::string> args_;
   std::vector<std::pair<std::string, std::string>> env_;
   std::optional<std::string> cwd_;
   bool capture_stderr_ = false;
   std::function<int(ReadEnd, WriteEnd)> fork_fn_;
+  std::shared_ptr<tubo::ForkServer> fork_server_;
 };
 
 /// @brief A pool's options. Every field has a usable default.

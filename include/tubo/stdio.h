@@ -44,6 +44,7 @@ class Stdio {
 
  private:
   friend class Command;
+  friend class ForkServer;
   enum class Kind { kInherit, kNull, kFile, kFd };
   explicit Stdio(Kind kind) : kind_(kind) {}
   static Stdio FromRelease(absl::StatusOr<OwnedFd> fd);

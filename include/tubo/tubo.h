@@ -17,6 +17,7 @@
 #include "tubo/error.h"
 #include "tubo/fd.h"
 #include "tubo/fork.h"
+#include "tubo/fork_server.h"
 #include "tubo/pipe.h"
 #include "tubo/pool.h"
 #include "tubo/pool_worker.h"

@@ -1,10 +1,10 @@
 // The worker pool through the C ABI (tubo_pool.h) with real worker processes:
-// C workers served by tubo_pool_serve for the self, exec and fork start
-// methods; a failing task; a SIGKILLed worker blamed exactly; cancel; close
-// and terminate; task timeout; retries; recycling after a number of tasks and
-// above a memory ceiling; submitting from several threads at once; start
-// failures; option errors; the notify descriptor; a task's own descriptor
-// and a task in a wait set beside an end; tagged batches
+// C workers served by tubo_pool_serve for the self, exec, fork and fork server
+// start methods; a failing task; a SIGKILLed worker blamed exactly; cancel;
+// close and terminate; task timeout; retries; recycling after a number of
+// tasks and above a memory ceiling; submitting from several threads at once;
+// start failures; option errors; the notify descriptor; a task's own
+// descriptor and a task in a wait set beside an end; tagged batches
 // (tubo_pool_submit_tagged, tubo_pool_take_done); no leaked descriptors or
 // children.
 #include <dirent.h>
@@ -39,7 +39,7 @@ constexpr char kEntry[] = "c_pool_worker";
 
 int ServeEntry(int, char**) { return tubo_pool_serve(pool_run_task, nullptr); }
 
-enum class Start { kSelf, kExec, kFork };
+enum class Start { kSelf, kExec, kFork, kForkServer };
 
 const char* StartName(Start s) {
   switch (s) {
@@ -49,6 +49,8 @@ const char* StartName(Start s) {
       return "exec";
     case Start::kFork:
       return "fork";
+    case Start::kForkServer:
+      return "fork_server";
   }
   return "?";
 }
@@ -65,6 +67,9 @@ tubo_worker_start* MakeStart(Start s) {
       break;
     case Start::kFork:
       rc = tubo_worker_start_new_fork(&start, pool_fork_worker, nullptr, nullptr);
+      break;
+    case Start::kForkServer:
+      rc = tubo_worker_start_new_fork_server(&start, kEntry, nullptr, nullptr);
       break;
   }
   EXPECT_EQ(rc, TUBO_OK);
@@ -211,7 +216,8 @@ TEST_P(PoolStarts, AKilledWorkerFailsExactlyItsTask) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Starts, PoolStarts,
-                         ::testing::Values(Start::kSelf, Start::kExec, Start::kFork),
+                         ::testing::Values(Start::kSelf, Start::kExec, Start::kFork,
+                                           Start::kForkServer),
                          [](const auto& info) { return std::string(StartName(info.param)); });
 
 TEST(Pool, CancelBeforeItIsSent) {

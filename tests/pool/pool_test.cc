@@ -21,6 +21,7 @@
 #include "tests/pool/workers.h"
 #include "tests/test_util.h"
 #include "tubo/error.h"
+#include "tubo/fork_server.h"
 #include "tubo/pipe.h"
 #include "tubo/wait.h"
 
@@ -65,6 +66,34 @@ void RoundTrip(WorkerStart start) {
 TEST(Pool, RoundTripSelf) { RoundTrip(WorkerStart::Self("pool_worker")); }
 TEST(Pool, RoundTripExec) { RoundTrip(WorkerStart::Exec(kExecWorker)); }
 TEST(Pool, RoundTripFork) { RoundTrip(WorkerStart::Fork(pool_test::ForkWorker)); }
+TEST(Pool, RoundTripForkServer) { RoundTrip(WorkerStart::ForkServer("pool_worker")); }
+
+// Two pools share one fork server; a worker killed mid-task is blamed and
+// its replacement comes from the same server.
+TEST(Pool, ForkServerSharedByPoolsReplacesAKilledWorker) {
+  auto server = std::make_shared<tubo::ForkServer>();
+  PoolOptions options;
+  options.workers = 1;
+  std::unique_ptr<Pool> a = MakePool(WorkerStart::ForkServer("pool_worker", server), options);
+  std::unique_ptr<Pool> b = MakePool(WorkerStart::ForkServer("pool_worker", server), options);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  absl::StatusOr<tubo::Task> killed = a->Submit("kill mid-task");
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  EXPECT_FALSE(killed->Result().ok());
+  const pid_t server_pid = server->server_pid();  // started with the first worker
+  EXPECT_GT(server_pid, 0);
+  for (Pool* pool : {a.get(), b.get()}) {
+    absl::StatusOr<tubo::Task> task = pool->Submit("echo after");
+    ASSERT_TRUE(task.ok()) << task.status();
+    absl::StatusOr<tubo::Bytes> result = task->Result();
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->str(), "after");
+  }
+  EXPECT_EQ(server->server_pid(), server_pid);
+  EXPECT_TRUE(a->Close().ok());
+  EXPECT_TRUE(b->Close().ok());
+}
 
 // One wait over a task, an end and a process: each is reported when it, and
 // only it, is ready; a task done before it was added is ready at once; its

@@ -27,6 +27,11 @@ bool RegisterContextEntry(const char* name, ContextEntryFunction fn, void* ctx);
 // True if an entry of either kind is registered as `name`.
 bool HasEntry(const std::string& name);
 
+// Runs the entry `name` with `args` and returns its exit code: 2 (with a
+// message on stderr) for an unknown entry, 1 (with the message) for an
+// exception escaping it. RunEntryIfRequested exits with it.
+int RunEntry(const std::string& name, const std::vector<std::string>& args);
+
 }  // namespace internal
 }  // namespace tubo
 
