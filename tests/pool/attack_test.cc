@@ -81,6 +81,34 @@ TEST(PoolAttack, NoSpinWhileTasksTrickleAutoPrefetch) {
   NoSpinWhileTasksTrickle(PoolOptions::kAutoPrefetch);
 }
 
+// Large tasks (bigger than the 64 KiB send buffer) queued behind a long task:
+// once the worker's socket is full the supervisor must wait for it to drain
+// (writability), not poll it. Several sizes, since a socket can be full at
+// exactly a frame's end (a TrySend then takes nothing, with nothing unsent).
+TEST(PoolAttack, NoSpinWithLargeTasks) {
+  PoolOptions options;
+  options.workers = 1;
+  options.prefetch = 15;
+  std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+  ASSERT_NE(pool, nullptr);
+  ASSERT_TRUE(pool->Submit("echo warm")->Result().ok());
+  for (size_t kib : {66, 80, 100, 101, 120, 150, 200}) {
+    const std::string big = absl::StrCat("echo ", std::string(kib * 1024, 'x'));
+    std::vector<tubo::Task> tasks;
+    tasks.push_back(*pool->Submit("sleep 400"));
+    absl::SleepFor(absl::Milliseconds(100));  // the worker sleeps now
+    const absl::Duration cpu0 = CpuTime();
+    const absl::Time t0 = absl::Now();
+    for (int i = 0; i < 14; ++i) tasks.push_back(*pool->Submit(big));
+    ASSERT_TRUE(tasks[0].Result().ok());
+    const absl::Duration cpu = CpuTime() - cpu0;
+    const absl::Duration wall = absl::Now() - t0;
+    for (auto& t : tasks) ASSERT_TRUE(t.Result().ok()) << t.Result().status();
+    EXPECT_LT(cpu, wall / 4) << "the supervisor spun with " << kib << " KiB tasks: cpu " << cpu
+                             << " over " << wall;
+  }
+}
+
 // Small tasks around a large one, all buffered for one worker with a deep
 // prefetch: every result comes back, in order, each task runs once.
 TEST(PoolAttack, LargeAmongSmall) {
