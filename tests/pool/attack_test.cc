@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <map>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -189,6 +192,103 @@ TEST(PoolAttack, TimeoutCountsFromStart) {
   const absl::Duration took = absl::Now() - t0;
   EXPECT_GE(took, absl::Milliseconds(590));
   EXPECT_LT(took, absl::Milliseconds(1500));
+}
+
+// Recycling with a deep prefetch: a worker retired by its task count or its
+// resident size, with tasks buffered for it, loses none and runs none twice.
+TEST(PoolAttack, RecyclingWithBufferedTasks) {
+  const std::string log = Temp("recycle-buffered");
+  unlink(log.c_str());
+  PoolOptions options;
+  options.workers = 2;
+  options.prefetch = 15;
+  options.max_tasks_per_worker = 3;
+  options.max_worker_rss_bytes = 1;  // every result retires its worker
+  std::unique_ptr<Pool> pool =
+      MakePool(WorkerStart::Self("pool_worker").SetEnv("POOL_TEST_LOG", log), options);
+  ASSERT_NE(pool, nullptr);
+  std::vector<tubo::Task> tasks;
+  for (int i = 0; i < 60; ++i) tasks.push_back(*pool->Submit(absl::StrCat("pid ", i)));
+  std::set<std::string> pids;
+  for (auto& t : tasks) {
+    absl::StatusOr<tubo::Bytes> r = t.Result();
+    ASSERT_TRUE(r.ok()) << r.status();
+    pids.insert(std::string(r->view()));
+  }
+  EXPECT_GE(pids.size(), 20u);
+  ASSERT_TRUE(pool->Close().ok());
+  std::map<std::string, int> counts = pool_test::ExecutionCounts(log);
+  EXPECT_EQ(counts.size(), 60u);
+  for (const auto& [line, count] : counts) EXPECT_EQ(count, 1) << line;
+}
+
+// Cancel from another thread while the supervisor dispatches: a task whose
+// Cancel returned true never runs; every other one runs exactly once.
+TEST(PoolAttack, CancelRacingDispatch) {
+  const std::string log = Temp("cancel-race");
+  unlink(log.c_str());
+  PoolOptions options;
+  options.workers = 2;
+  std::unique_ptr<Pool> pool =
+      MakePool(WorkerStart::Self("pool_worker").SetEnv("POOL_TEST_LOG", log), options);
+  ASSERT_NE(pool, nullptr);
+  std::vector<tubo::Task> tasks;
+  for (int i = 0; i < 400; ++i) tasks.push_back(*pool->Submit(absl::StrCat("echo c", i)));
+  std::vector<bool> cancelled(tasks.size());
+  std::thread canceller([&] {
+    for (size_t i = tasks.size(); i-- > 0;) cancelled[i] = tasks[i].Cancel();
+  });
+  canceller.join();
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    absl::StatusOr<tubo::Bytes> r = tasks[i].Result();
+    if (cancelled[i]) {
+      EXPECT_EQ(ErrorOf(r.status()), Error::kCancelled);
+    } else {
+      EXPECT_TRUE(r.ok()) << r.status();
+    }
+  }
+  ASSERT_TRUE(pool->Close().ok());
+  std::map<std::string, int> counts = pool_test::ExecutionCounts(log);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const auto it = counts.find(absl::StrCat("echo c", i));
+    EXPECT_EQ(it == counts.end() ? 0 : it->second, cancelled[i] ? 0 : 1) << i;
+  }
+}
+
+// Close and Terminate while frames wait in a busy worker's buffers: Close
+// finishes them all; Terminate ends every one (cancelled or done), leaves no
+// child and no descriptor behind.
+TEST(PoolAttack, CloseAndTerminateWithBufferedFrames) {
+  const int fds0 = pool_test::OpenFdCount();
+  for (bool terminate : {false, true}) {
+    PoolOptions options;
+    options.workers = 2;
+    options.prefetch = 15;
+    std::unique_ptr<Pool> pool = MakePool(WorkerStart::Self("pool_worker"), options);
+    ASSERT_NE(pool, nullptr);
+    std::vector<tubo::Task> tasks;
+    tasks.push_back(*pool->Submit("sleep 300"));
+    tasks.push_back(*pool->Submit("sleep 300"));
+    for (int i = 0; i < 40; ++i) {
+      tasks.push_back(*pool->Submit(
+          i % 7 == 3 ? absl::StrCat("echo ", std::string(90000, 'b')) : absl::StrCat("echo ", i)));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+    if (terminate) {
+      pool->Terminate();
+    } else {
+      ASSERT_TRUE(pool->Close().ok());
+    }
+    for (auto& t : tasks) {
+      ASSERT_TRUE(t.Wait(absl::Seconds(5)));
+      absl::StatusOr<tubo::Bytes> r = t.Result();
+      if (!terminate) EXPECT_TRUE(r.ok()) << r.status();
+      if (terminate && !r.ok()) EXPECT_EQ(ErrorOf(r.status()), Error::kCancelled) << r.status();
+    }
+    pool.reset();
+    EXPECT_TRUE(pool_test::Children().empty());
+  }
+  EXPECT_EQ(pool_test::OpenFdCount(), fds0);
 }
 
 // Tasks in wait sets: the set outlives handles and pool; the same task in two
