@@ -270,8 +270,8 @@ TEST(PoolAttack, CloseAndTerminateWithBufferedFrames) {
     tasks.push_back(*pool->Submit("sleep 300"));
     tasks.push_back(*pool->Submit("sleep 300"));
     for (int i = 0; i < 40; ++i) {
-      tasks.push_back(*pool->Submit(
-          i % 7 == 3 ? absl::StrCat("echo ", std::string(90000, 'b')) : absl::StrCat("echo ", i)));
+      tasks.push_back(*pool->Submit(i % 7 == 3 ? absl::StrCat("echo ", std::string(90000, 'b'))
+                                               : absl::StrCat("echo ", i)));
     }
     absl::SleepFor(absl::Milliseconds(50));
     if (terminate) {
