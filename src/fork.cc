@@ -76,6 +76,9 @@ struct ForkArgs {
 int ForkChildMain(void* arg) {
   ForkArgs* args = static_cast<ForkArgs*>(arg);
   ResetSignals(/*keep_libc_handlers=*/true);
+  // SIGPIPE has its default disposition again: the parent's declaration
+  // (tubo/sigpipe.h) does not hold here.
+  ClearSigpipeDeclaredIgnored();
   if (args->options->die_with_parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     // The parent may have died before the line above: then nobody would

@@ -15,7 +15,9 @@ absl::Status DeclareSigpipeIgnored() {
   if (::sigaction(SIGPIPE, nullptr, &current) != 0) {
     return SystemError(errno, "declare SIGPIPE ignored: sigaction");
   }
-  const bool handled = (current.sa_flags & SA_SIGINFO) != 0 || current.sa_handler != SIG_DFL;
+  // sa_handler and sa_sigaction share their storage: SIG_DFL (null) is the
+  // default disposition whether or not SA_SIGINFO is set.
+  const bool handled = current.sa_handler != SIG_DFL;
   if (!handled) {
     return WithError(
         absl::InvalidArgumentError(

@@ -29,7 +29,8 @@
 /// restores the default disposition after declaring breaks its own promise:
 /// its next write to a pipe without readers kills it, as a plain `write`
 /// would. The children tubo starts get the default disposition, declared or
-/// not (they start with default dispositions and an empty mask).
+/// not (they start with default dispositions and an empty mask), and a child
+/// of `tubo::Fork` starts undeclared.
 #ifndef TUBO_SIGPIPE_H_
 #define TUBO_SIGPIPE_H_
 

@@ -128,6 +128,10 @@ void SetSigpipeDeclaredIgnored() {
   sigpipe_declared_ignored.store(true, std::memory_order_relaxed);
 }
 
+void ClearSigpipeDeclaredIgnored() {
+  sigpipe_declared_ignored.store(false, std::memory_order_relaxed);
+}
+
 bool SigpipeIsDeclaredIgnored() { return sigpipe_declared_ignored.load(std::memory_order_relaxed); }
 
 absl::Status ErrnoError(int err, const char* op, int fd) {

@@ -273,6 +273,9 @@ void PoolSupervisor::StartFailed(const std::string& why) {
 bool PoolSupervisor::Sendable(const Worker& w) const {
   if (!w.ready || w.retiring || w.killed || w.send_failed) return false;
   if (w.tasks.unsent_bytes() > w.batched) return false;  // a committed rest waits
+  // Its socket was full (a task was refused, or a rest is held): nothing more
+  // until the wait set says it is writable (else the round would spin).
+  if (w.writable_watched) return false;
   return options_.max_tasks_per_worker == 0 || w.sent_total < options_.max_tasks_per_worker;
 }
 
@@ -316,11 +319,13 @@ void PoolSupervisor::Dispatch() {
   // send buffer and leave together (SendBatch): one write per worker.
   const size_t max_depth = Depth();
   for (size_t depth = 1; depth <= max_depth; ++depth) {
-    bool sent_any = false;
     for (auto& w : workers_) {
-      if (w->sent.size() < depth && SendTo(*w)) sent_any = true;
+      if (w->sent.size() < depth) SendTo(*w);
     }
-    if (!sent_any && depth > 1) break;
+    // Every depth while tasks wait: a worker already two deep still has
+    // free slots (FreeSlots counts them; stopping early would make Run spin).
+    std::lock_guard<std::mutex> lock(core_->mu);
+    if (core_->pending.empty()) break;
   }
   for (auto& w : workers_) SendBatch(*w);
   for (auto& w : workers_) {

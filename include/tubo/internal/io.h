@@ -26,6 +26,9 @@ enum class WriteKind : unsigned char { kUnknown, kSocket, kOther };
 // the thread's signal mask alone.
 void SetSigpipeDeclaredIgnored();
 bool SigpipeIsDeclaredIgnored();
+// Forgets the declaration: for a child whose dispositions were reset to the
+// defaults (tubo::Fork), where the parent's promise no longer holds.
+void ClearSigpipeDeclaredIgnored();
 
 // Writes all of `iov[0..count)` to `fd`, handling short writes and EINTR.
 // Never raises SIGPIPE: sockets use MSG_NOSIGNAL, other descriptors block
